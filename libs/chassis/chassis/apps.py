@@ -1,0 +1,13 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class ChassisConfig(AppConfig):
+    name = "chassis"
+    verbose_name = "Strata chassis"
+
+    def ready(self) -> None:
+        from chassis.observability.sentry import init_sentry
+
+        init_sentry()

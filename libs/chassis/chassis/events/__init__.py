@@ -1,0 +1,1 @@
+"""Transactional outbox, relay, idempotent consumers and dead letters."""

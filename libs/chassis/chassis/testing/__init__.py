@@ -1,0 +1,1 @@
+"""Test support for Strata services: real Postgres and Redis, tokens, API clients."""

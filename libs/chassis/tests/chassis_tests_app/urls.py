@@ -1,0 +1,23 @@
+from django.urls import path
+
+from chassis.urls import (
+    docs_urlpatterns,
+    handler400,
+    handler403,
+    handler404,
+    handler500,
+    ops_urlpatterns,
+    optional_slash,
+)
+from chassis_tests_app import views
+
+urlpatterns = [
+    *ops_urlpatterns(),
+    *docs_urlpatterns("chassis_tests"),
+    optional_slash("echo", views.EchoView.as_view()),
+    optional_slash("protected", views.ProtectedView.as_view()),
+    optional_slash("throttled", views.ThrottledView.as_view()),
+    path("raise/<str:kind>", views.RaiseView.as_view()),
+]
+
+__all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]

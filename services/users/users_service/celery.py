@@ -1,0 +1,3 @@
+from chassis.celery import create_celery_app
+
+app = create_celery_app("users")
