@@ -39,7 +39,7 @@ REQUEST_BODY_LIMIT = 1024 * 1024  # 1 MiB, the contract's largest request body
 
 
 def strata_env() -> str:
-    value = env.str("STRATA_ENV", default=DEVELOPMENT)
+    value = str(env.str("STRATA_ENV", default=DEVELOPMENT))
     if value not in (DEVELOPMENT, PRODUCTION):
         raise ImproperlyConfigured(f"STRATA_ENV must be '{DEVELOPMENT}' or '{PRODUCTION}'.")
     return value
@@ -50,7 +50,7 @@ def missing_secrets(names: tuple[str, ...] | list[str]) -> list[str]:
 
 
 def _secret(name: str, *, production: bool) -> str:
-    value = env.str(name, default="")
+    value = str(env.str(name, default=""))
     if value:
         return value
     if production:  # guarded earlier with the full list; this is the belt to those braces
@@ -64,7 +64,7 @@ def throttle_rate(name: str, default: str) -> str:
     ``STRATA_RELAXED_THROTTLES=1`` is for load tests and end-to-end suites that run from
     one address; it never applies to the failed-login lockout, which does not use this.
     """
-    rate = env.str(name, default=default)
+    rate = str(env.str(name, default=default))
     if not env.bool("STRATA_RELAXED_THROTTLES", default=False):
         return rate
     count, _, period = rate.partition("/")
@@ -96,9 +96,7 @@ def service_settings(
     debug = env.bool("DJANGO_DEBUG", default=False) and not production
     redis_url = _secret("REDIS_URL", production=production)
     schema = env.str("DATABASE_SCHEMA", default=service)
-    database = env.db_url(
-        "DATABASE_URL", default=f"postgresql://{service}@127.0.0.1:55432/strata"
-    )
+    database = env.db_url("DATABASE_URL", default=f"postgresql://{service}@127.0.0.1:55432/strata")
     database.update(
         {
             "CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=60),
@@ -260,6 +258,12 @@ def service_settings(
         "GRPC_PORT": env.int("GRPC_PORT", default=0),
         "GRPC_METRICS_PORT": env.int("GRPC_METRICS_PORT", default=0),
         "GRPC_SERVICERS": [],
+        # Access tokens: issued by auth, verified everywhere against its JWKS.
+        "JWT_ISSUER": env.str("JWT_ISSUER", default="strata-auth"),
+        "JWT_AUDIENCE": "strata",
+        "AUTH_JWKS_URL": env.str(
+            "AUTH_JWKS_URL", default="http://127.0.0.1:8001/.well-known/jwks.json"
+        ),
         # Browser clients.
         "CORS_ALLOWED_ORIGINS": env.list("CORS_ALLOWED_ORIGINS", default=[]),
         "LOGGING": logging_config(

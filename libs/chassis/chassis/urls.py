@@ -12,7 +12,7 @@ from rest_framework.routers import SimpleRouter
 from chassis.observability import views as ops
 
 
-def optional_slash(route: str, view: Callable[..., Any], *, name: str | None = None) -> URLPattern:
+def optional_slash(route: str, view: Callable[..., Any], *, name: str = "") -> URLPattern:
     """Match ``route`` with and without a trailing slash, without a redirect."""
     return re_path(rf"^{route.strip('/')}/?$", view, name=name)
 
@@ -21,7 +21,8 @@ class Router(SimpleRouter):
     """A DRF router whose routes answer with and without the trailing slash."""
 
     def __init__(self) -> None:
-        super().__init__(trailing_slash="/?")
+        super().__init__()
+        self.trailing_slash = "/?"
 
 
 def ops_urlpatterns() -> list[URLPattern]:
@@ -36,9 +37,7 @@ def ops_urlpatterns() -> list[URLPattern]:
 def docs_urlpatterns(service: str) -> list[URLPattern]:
     """The service's OpenAPI 3 document and its Swagger UI."""
     return [
-        optional_slash(
-            f"api/schema/{service}", SpectacularAPIView.as_view(), name="schema"
-        ),
+        optional_slash(f"api/schema/{service}", SpectacularAPIView.as_view(), name="schema"),
         optional_slash(
             f"api/docs/{service}",
             SpectacularSwaggerView.as_view(url_name="schema"),

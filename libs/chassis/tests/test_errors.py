@@ -21,7 +21,8 @@ def problem(response) -> dict:
     assert body["status"] == response.status_code
     assert body["type"] == f"urn:strata:problem:{body['code']}"
     assert body["request_id"] == response["X-Request-ID"]
-    assert body["title"] and body["detail"]
+    assert body["title"]
+    assert body["detail"]
     return body
 
 

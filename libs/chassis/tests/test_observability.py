@@ -70,7 +70,10 @@ def test_metrics_count_by_route_template_method_and_status(client):
         and 'status="409"' in item
     )
     assert line.endswith(" 2.0")
-    assert 'http_request_duration_seconds_bucket{le="0.005",method="GET",route="/raise/<str:kind>"}' in text
+    assert (
+        'http_request_duration_seconds_bucket{le="0.005",method="GET",route="/raise/<str:kind>"}'
+        in text
+    )
 
 
 def test_route_label_strips_optional_slash_regex():

@@ -45,7 +45,8 @@ def test_production_turns_on_transport_security(production):
     settings = build()
     assert settings["DEBUG"] is False
     assert settings["SECURE_HSTS_SECONDS"] > 0
-    assert settings["SESSION_COOKIE_SECURE"] and settings["CSRF_COOKIE_SECURE"]
+    assert settings["SESSION_COOKIE_SECURE"]
+    assert settings["CSRF_COOKIE_SECURE"]
     assert settings["SECURE_PROXY_SSL_HEADER"] == ("HTTP_X_FORWARDED_PROTO", "https")
     assert settings["CORS_ALLOWED_ORIGINS"] == []
     assert settings["ALLOWED_HOSTS"] == []

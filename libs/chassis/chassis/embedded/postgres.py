@@ -55,13 +55,19 @@ class EmbeddedPostgres:
         self._process = subprocess.Popen(
             [
                 str(_bin_dir() / "postgres"),
-                "-D", str(self.data_dir),
-                "-p", str(self.port),
-                "-h", self.host,
+                "-D",
+                str(self.data_dir),
+                "-p",
+                str(self.port),
+                "-h",
+                self.host,
                 # The socket lives in the data dir so no two servers share /tmp's lock files.
-                "-k", str(self.data_dir),
-                "-c", "fsync=off" if os.environ.get("CI") else "fsync=on",
-                "-c", "max_connections=300",
+                "-k",
+                str(self.data_dir),
+                "-c",
+                "fsync=off" if os.environ.get("CI") else "fsync=on",
+                "-c",
+                "max_connections=300",
             ],
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -105,12 +111,18 @@ class EmbeddedPostgres:
         import pwd
         import stat
 
-        from pgserver.utils import ensure_folder_permissions, ensure_prefix_permissions, ensure_user_exists
+        from pgserver.utils import (
+            ensure_folder_permissions,
+            ensure_prefix_permissions,
+            ensure_user_exists,
+        )
 
         ensure_user_exists(_SYSTEM_USER)
         self._run_as = _SYSTEM_USER
         ensure_prefix_permissions(self.data_dir)
-        ensure_folder_permissions(_bin_dir(), stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH)
+        ensure_folder_permissions(
+            _bin_dir(), stat.S_IRGRP | stat.S_IROTH | stat.S_IXGRP | stat.S_IXOTH
+        )
         ensure_folder_permissions(_bin_dir().parent / "lib", stat.S_IRGRP | stat.S_IROTH)
         entry = pwd.getpwnam(_SYSTEM_USER)
         for path in [self.data_dir, *self.data_dir.rglob("*")]:
@@ -124,8 +136,10 @@ class EmbeddedPostgres:
         subprocess.run(
             [
                 str(_bin_dir() / "initdb"),
-                "-D", str(self.data_dir),
-                "-U", "postgres",
+                "-D",
+                str(self.data_dir),
+                "-U",
+                "postgres",
                 "--auth=trust",
                 "--encoding=UTF8",
                 "--no-locale",

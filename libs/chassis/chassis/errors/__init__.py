@@ -74,9 +74,7 @@ class Throttled(StrataError):
     default_code = "throttled"
     default_detail = "Too many requests."
 
-    def __init__(
-        self, detail: str | None = None, *, code: str | None = None, retry_after: int = 1
-    ):
+    def __init__(self, detail: str | None = None, *, code: str | None = None, retry_after: int = 1):
         super().__init__(detail, code=code)
         self.retry_after = max(1, int(retry_after))
 

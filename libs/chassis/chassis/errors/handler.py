@@ -112,7 +112,8 @@ def _from_drf(exc: drf.APIException) -> Response:
             code = detail_code
     headers = {}
     if isinstance(exc, drf.Throttled):
-        headers["Retry-After"] = str(max(1, math.ceil(exc.wait or 1)))
+        wait: float | None = getattr(exc, "wait", None)
+        headers["Retry-After"] = str(max(1, math.ceil(wait or 1)))
     return problem_response(
         status=status,
         code=code or exc.default_code,

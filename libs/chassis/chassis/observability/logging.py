@@ -37,7 +37,8 @@ def redact_secrets(
     def scrub(value: Any) -> Any:
         if isinstance(value, dict):
             return {
-                k: REDACTED if str(k).lower() in _SECRET_KEYS else scrub(v) for k, v in value.items()
+                k: REDACTED if str(k).lower() in _SECRET_KEYS else scrub(v)
+                for k, v in value.items()
             }
         return value
 
@@ -87,9 +88,7 @@ def logging_config(*, service: str, level: str, json: bool) -> dict[str, Any]:
     """A ``LOGGING`` dict for Django; also configures structlog for ``service``."""
     configure_structlog(service)
     renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer()
-        if json
-        else structlog.dev.ConsoleRenderer(colors=False)
+        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer(colors=False)
     )
     return {
         "version": 1,

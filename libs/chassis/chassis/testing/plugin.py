@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Generator, Iterator
+import uuid
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +99,25 @@ def redis_url() -> str:
     from django.conf import settings
 
     return str(settings.REDIS_URL)
+
+
+@pytest.fixture
+def api_as() -> Callable[..., Any]:
+    """``api_as("admin")``: a DRF test client carrying a fresh user's bearer token.
+
+    The client's ``user_id`` attribute is the token's subject.
+    """
+    from rest_framework.test import APIClient
+
+    from chassis.testing.tokens import mint_access_token
+
+    def make(role: str = "user", *, user_id: uuid.UUID | None = None) -> APIClient:
+        subject = user_id or uuid.uuid4()
+        client = APIClient()
+        client.credentials(
+            HTTP_AUTHORIZATION=f"Bearer {mint_access_token(user_id=subject, role=role)}"
+        )
+        client.user_id = subject  # type: ignore[attr-defined]
+        return client
+
+    return make

@@ -1,0 +1,5 @@
+from chassis.testing.ops_suite import OpsEndpointsSuite
+
+
+class TestOps(OpsEndpointsSuite):
+    service = "chat"

@@ -1,0 +1,6 @@
+from chassis.testing.ops_suite import OpsEndpointsSuite
+
+
+class TestOps(OpsEndpointsSuite):
+    service = "worker"
+    serves_api = False
