@@ -1,7 +1,20 @@
+"""The chat service's ASGI entry point: HTTP and WebSockets (served by uvicorn on 8005)."""
+
 import os
 
+from channels.routing import ProtocolTypeRouter, URLRouter
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chat_service.settings")
 
-application = get_asgi_application()
+# Django must be set up before anything imports models (consumers do).
+django_application = get_asgi_application()
+
+from chat_service.routing import websocket_urlpatterns  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_application,
+        "websocket": URLRouter(websocket_urlpatterns),
+    }
+)
