@@ -31,6 +31,10 @@ BASE_SECRETS = ("DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "INTERNAL_GRPC
 # Development-only fallbacks, matching the dev stack's ports. Never used in production.
 _DEV_DEFAULTS = {
     "DJANGO_SECRET_KEY": "strata-dev-only-insecure-secret-key",
+    # base64 of 32 fixed bytes: development data only, never a real secret.
+    "FIELD_ENCRYPTION_KEYS": '{"dev": "c3RyYXRhLWRldi1vbmx5LWZpZWxkLWtleS0zMmJ5dGU="}',
+    "FIELD_ENCRYPTION_ACTIVE_KEY": "dev",
+    "BLIND_INDEX_KEY": "c3RyYXRhLWRldi1vbmx5LWJsaW5kLWluZGV4LWtleSE=",
     "INTERNAL_GRPC_TOKEN": "strata-dev-only-internal-token",
     "REDIS_URL": "redis://127.0.0.1:56379/0",
 }
@@ -49,13 +53,20 @@ def missing_secrets(names: tuple[str, ...] | list[str]) -> list[str]:
     return [name for name in names if not env.str(name, default="")]
 
 
-def _secret(name: str, *, production: bool) -> str:
+def _secret(name: str, *, production: bool, required: bool = True) -> str:
+    """A secret from the environment; a development default only outside production.
+
+    ``required=False`` secrets may be empty in production: only the services that use
+    them list them in ``required_secrets``, which is checked before anything is read.
+    """
     value = str(env.str(name, default=""))
     if value:
         return value
-    if production:  # guarded earlier with the full list; this is the belt to those braces
+    if not production:
+        return _DEV_DEFAULTS.get(name, "")
+    if required:
         raise ImproperlyConfigured(f"{name} must be set in production.")
-    return _DEV_DEFAULTS.get(name, "")
+    return ""
 
 
 def throttle_rate(name: str, default: str) -> str:
@@ -258,6 +269,15 @@ def service_settings(
         "GRPC_PORT": env.int("GRPC_PORT", default=0),
         "GRPC_METRICS_PORT": env.int("GRPC_METRICS_PORT", default=0),
         "GRPC_SERVICERS": [],
+        # PII encryption (see chassis.crypto); production services that store PII list
+        # these in required_secrets.
+        "FIELD_ENCRYPTION_KEYS": _secret(
+            "FIELD_ENCRYPTION_KEYS", production=production, required=False
+        ),
+        "FIELD_ENCRYPTION_ACTIVE_KEY": _secret(
+            "FIELD_ENCRYPTION_ACTIVE_KEY", production=production, required=False
+        ),
+        "BLIND_INDEX_KEY": _secret("BLIND_INDEX_KEY", production=production, required=False),
         # Access tokens: issued by auth, verified everywhere against its JWKS.
         "JWT_ISSUER": env.str("JWT_ISSUER", default="strata-auth"),
         "JWT_AUDIENCE": "strata",

@@ -7,7 +7,7 @@ import uuid
 import jwt
 import pytest
 
-from chassis.testing.tokens import TEST_KID, mint_access_token, jwks_for_tests
+from chassis.testing.tokens import TEST_KID, jwks_for_tests, mint_access_token
 
 
 def verify(token: str) -> dict:

@@ -57,5 +57,8 @@ def mint_access_token(
         **claims,
     }
     return jwt.encode(
-        payload, signing_key_for_tests(), algorithm="RS256", headers={"kid": TEST_KID, **(headers or {})}
+        payload,
+        signing_key_for_tests(),
+        algorithm="RS256",
+        headers={"kid": TEST_KID, **(headers or {})},
     )
