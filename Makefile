@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo $(HOME)/.local/bin/uv)
 # Test suites, each in its own pytest process (one Django settings module per process).
 SUITES := libs/chassis devstack services/auth services/users services/chat services/worker
 # mypy runs per package: each service has its own settings module and its own tests/.
-TYPED := libs/chassis/chassis devstack/devstack services/auth services/users services/chat services/worker
+TYPED := libs/chassis devstack services/auth services/users services/chat services/worker
 
 .PHONY: help bootstrap sync dev dev-reset test lint format proto proto-check
 
