@@ -212,7 +212,9 @@ def service_settings(
         "REST_FRAMEWORK": {
             "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
             "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-            "DEFAULT_AUTHENTICATION_CLASSES": [],
+            "DEFAULT_AUTHENTICATION_CLASSES": [
+                "chassis.auth.authentication.BearerTokenAuthentication"
+            ],
             "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
             "DEFAULT_PAGINATION_CLASS": "chassis.pagination.CursorPagination",
             "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -284,6 +286,12 @@ def service_settings(
         "AUTH_JWKS_URL": env.str(
             "AUTH_JWKS_URL", default="http://127.0.0.1:8001/.well-known/jwks.json"
         ),
+        "AUTH_JWKS_CACHE_SECONDS": env.int("AUTH_JWKS_CACHE_SECONDS", default=300),
+        # An unknown kid refetches the JWKS at most this often (a rotated key arrives).
+        "AUTH_JWKS_REFETCH_COOLDOWN_SECONDS": env.float(
+            "AUTH_JWKS_REFETCH_COOLDOWN_SECONDS", default=5.0
+        ),
+        "JWT_LEEWAY_SECONDS": env.int("JWT_LEEWAY_SECONDS", default=5),
         # Browser clients.
         "CORS_ALLOWED_ORIGINS": env.list("CORS_ALLOWED_ORIGINS", default=[]),
         "LOGGING": logging_config(

@@ -18,6 +18,11 @@ urlpatterns = [
     optional_slash("protected", views.ProtectedView.as_view()),
     optional_slash("throttled", views.ThrottledView.as_view()),
     path("raise/<str:kind>", views.RaiseView.as_view()),
+    optional_slash("whoami", views.WhoAmIView.as_view()),
+    optional_slash("admin-only", views.AdminOnlyView.as_view()),
+    optional_slash("staff-only", views.StaffOnlyView.as_view()),
+    path("self-or-admin/<str:owner>", views.SelfOrAdminView.as_view()),
+    path("self-or-staff/<str:owner>", views.SelfOrStaffView.as_view()),
 ]
 
 __all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]

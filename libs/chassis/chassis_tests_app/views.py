@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import authentication, exceptions, serializers, throttling
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from chassis.auth.authentication import TokenUser
+from chassis.auth.permissions import IsAdmin, IsSelfOrAdmin, IsSelfOrStaff, IsStaff
 from chassis.errors import Conflict, DependencyUnavailable, Throttled
 from chassis.observability.context import get_request_id
 
@@ -85,3 +89,46 @@ class RaiseView(APIView):
 
     def get(self, request: Request, kind: str) -> Response:
         raise _RAISERS[kind]
+
+
+class WhoAmIView(APIView):
+    """Bearer authentication and IsAuthenticated, the defaults of every service."""
+
+    def get(self, request: Request) -> Response:
+        user = cast(TokenUser, request.user)
+        return Response({"id": str(user.id), "role": user.role})
+
+
+class AdminOnlyView(APIView):
+    permission_classes = [IsAdmin]
+
+    def get(self, request: Request) -> Response:
+        return Response({})
+
+
+class StaffOnlyView(APIView):
+    permission_classes = [IsStaff]
+
+    def get(self, request: Request) -> Response:
+        return Response({})
+
+
+class _Owned:
+    def __init__(self, owner: str):
+        self.id = owner
+
+
+class SelfOrAdminView(APIView):
+    permission_classes = [IsAuthenticated, IsSelfOrAdmin]
+
+    def get(self, request: Request, owner: str) -> Response:
+        self.check_object_permissions(request, _Owned(owner))
+        return Response({})
+
+
+class SelfOrStaffView(APIView):
+    permission_classes = [IsAuthenticated, IsSelfOrStaff]
+
+    def get(self, request: Request, owner: str) -> Response:
+        self.check_object_permissions(request, _Owned(owner))
+        return Response({})

@@ -8,10 +8,13 @@ without Django settings (the dev stack's own tests) are left alone.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Generator, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,7 @@ import pytest
 from chassis.embedded import EmbeddedPostgres, EmbeddedRedis
 
 _servers: list[EmbeddedPostgres | EmbeddedRedis] = []
+_http_servers: list[ThreadingHTTPServer] = []
 
 
 def _uses_django(config: pytest.Config) -> bool:
@@ -57,15 +61,41 @@ def _start_servers() -> None:
         redis.start()
         _servers.append(redis)
         redis_url = redis.url()
+    os.environ["AUTH_JWKS_URL"] = _serve_test_jwks()
     os.environ["DATABASE_URL"] = database_url
     os.environ["REDIS_URL"] = redis_url
     os.environ["CELERY_BROKER_URL"] = redis_url
     os.environ.setdefault("STRATA_ENV", "development")
 
 
+def _serve_test_jwks() -> str:
+    """Serve the test key's JWKS on loopback, as auth serves its own."""
+    from chassis.testing.tokens import jwks_for_tests
+
+    body = json.dumps(jwks_for_tests()).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _http_servers.append(server)
+    return f"http://127.0.0.1:{server.server_address[1]}/.well-known/jwks.json"
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     while _servers:
         _servers.pop().stop()
+    while _http_servers:
+        _http_servers.pop().shutdown()
 
 
 def _create_schema(sender: Any, connection: Any, **kwargs: Any) -> None:
@@ -88,8 +118,11 @@ def _flush_redis(request: pytest.FixtureRequest) -> Iterator[None]:
     import redis
     from django.conf import settings
 
+    from chassis.auth.revocation import forget_cached_markers
+
     client = redis.Redis.from_url(settings.REDIS_URL)
     client.flushdb()
+    forget_cached_markers()
     yield
     client.close()
 

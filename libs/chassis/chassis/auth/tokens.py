@@ -1,0 +1,116 @@
+"""Verification of access tokens issued by auth."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from functools import lru_cache
+
+import jwt
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from chassis.auth.revocation import revoked_before
+from chassis.auth.roles import Role
+
+# Asymmetric algorithms only: a token whose header names anything else (HS256 made with
+# the public key, "none") is refused before any key is looked at.
+ALLOWED_ALGORITHMS = ("RS256", "ES256", "EdDSA")
+REQUIRED_CLAIMS = ["iss", "aud", "sub", "role", "iat", "exp", "jti"]
+
+
+class TokenError(Exception):
+    """An access token that must be refused; ``code`` is the problem code to answer."""
+
+    def __init__(self, code: str, detail: str):
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: uuid.UUID
+    role: Role
+    issued_at: float
+    expires_at: float
+    token_id: str
+
+
+@lru_cache(maxsize=1)
+def jwks_client() -> jwt.PyJWKClient:
+    # PyJWT caches the key set and refetches it on an unknown kid at most once per
+    # cooldown, so a flood of forged kids cannot turn into a flood of fetches.
+    return jwt.PyJWKClient(
+        settings.AUTH_JWKS_URL,
+        cache_jwk_set=True,
+        lifespan=settings.AUTH_JWKS_CACHE_SECONDS,
+        cooldown_duration=settings.AUTH_JWKS_REFETCH_COOLDOWN_SECONDS,
+        timeout=2,
+    )
+
+
+@receiver(setting_changed)
+def _forget_jwks_client(*, setting: str, **kwargs: object) -> None:
+    if setting.startswith("AUTH_JWKS"):
+        jwks_client.cache_clear()
+
+
+def _signing_key(token: str) -> jwt.PyJWK:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.DecodeError as exc:
+        raise TokenError("invalid_token", "The token is malformed.") from exc
+    if header.get("alg") not in ALLOWED_ALGORITHMS:
+        raise TokenError("invalid_token", "The token's algorithm is not accepted.")
+    kid = header.get("kid")
+    if not isinstance(kid, str) or not kid:
+        raise TokenError("invalid_token", "The token names no signing key.")
+    try:
+        key = jwks_client().get_signing_key(kid)
+    except jwt.PyJWKClientConnectionError as exc:
+        raise TokenError("invalid_token", "The signing keys are unavailable.") from exc
+    except jwt.PyJWKClientError as exc:
+        raise TokenError("invalid_token", "The token's signing key is unknown.") from exc
+    if key.algorithm_name != header["alg"]:
+        raise TokenError("invalid_token", "The token's algorithm does not match its key.")
+    return key
+
+
+def verify_access_token(token: str) -> AccessClaims:
+    """Verify signature, algorithm, issuer, audience, lifetime and revocation.
+
+    Raises :class:`TokenError` with code ``token_expired``, ``token_revoked`` or
+    ``invalid_token``.
+    """
+    key = _signing_key(token)
+    try:
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=[key.algorithm_name],
+            audience=settings.JWT_AUDIENCE,
+            issuer=settings.JWT_ISSUER,
+            options={"require": REQUIRED_CLAIMS},
+            leeway=settings.JWT_LEEWAY_SECONDS,
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise TokenError("token_expired", "The access token has expired.") from exc
+    except jwt.InvalidTokenError as exc:
+        raise TokenError("invalid_token", "The access token is not valid.") from exc
+    try:
+        user_id = uuid.UUID(str(claims["sub"]))
+        role = Role(claims["role"])
+    except ValueError as exc:
+        raise TokenError("invalid_token", "The access token's claims are not valid.") from exc
+    marker = revoked_before(str(user_id))
+    if marker is not None and float(claims["iat"]) < marker:
+        raise TokenError("token_revoked", "The access token has been revoked.")
+    return AccessClaims(
+        user_id=user_id,
+        role=role,
+        issued_at=float(claims["iat"]),
+        expires_at=float(claims["exp"]),
+        token_id=str(claims["jti"]),
+    )
