@@ -41,6 +41,22 @@ _DEV_DEFAULTS = {
 
 REQUEST_BODY_LIMIT = 1024 * 1024  # 1 MiB, the contract's largest request body
 
+SERVICES = ("auth", "users", "chat", "worker")
+
+# The event catalogue: each type and the services whose queues receive it. Producers
+# never import consumer code; the relay sends by task name to these queues.
+EVENT_ROUTES: dict[str, list[str]] = {
+    "auth.user_registered": ["worker"],
+    "auth.password_changed": ["worker"],
+    "auth.password_reset_requested": ["worker"],
+    "auth.sessions_revoked": ["chat"],
+    "users.user_updated": ["chat"],
+    "users.role_changed": ["auth", "chat"],
+    "users.user_deactivated": ["auth", "chat", "worker"],
+    "users.user_activated": [],
+    "chat.message_posted": [],
+}
+
 
 def strata_env() -> str:
     value = str(env.str("STRATA_ENV", default=DEVELOPMENT))
@@ -261,6 +277,14 @@ def service_settings(
             "interval_max": 0.5,
         },
         "CELERY_METRICS_PORT": env.int("CELERY_METRICS_PORT", default=0),
+        # Events (chassis.events): who consumes what, and how hard to try.
+        "EVENT_ROUTES": EVENT_ROUTES,
+        "EVENTS_MAX_RETRIES": env.int("EVENTS_MAX_RETRIES", default=5),
+        "EVENTS_RETRY_BACKOFF": env.float("EVENTS_RETRY_BACKOFF", default=2.0),
+        "EVENTS_RETRY_BACKOFF_MAX": env.float("EVENTS_RETRY_BACKOFF_MAX", default=600.0),
+        "EVENTS_RELAY_BATCH_SIZE": env.int("EVENTS_RELAY_BATCH_SIZE", default=100),
+        "EVENTS_OUTBOX_RETENTION_DAYS": env.int("EVENTS_OUTBOX_RETENTION_DAYS", default=7),
+        "EVENTS_INBOX_RETENTION_DAYS": env.int("EVENTS_INBOX_RETENTION_DAYS", default=30),
         # gRPC between services.
         "INTERNAL_GRPC_TOKEN": _secret("INTERNAL_GRPC_TOKEN", production=production),
         "GRPC_TARGETS": {
@@ -292,6 +316,7 @@ def service_settings(
             "AUTH_JWKS_REFETCH_COOLDOWN_SECONDS", default=5.0
         ),
         "JWT_LEEWAY_SECONDS": env.int("JWT_LEEWAY_SECONDS", default=5),
+        "ACCESS_TOKEN_TTL_SECONDS": 900,
         # Browser clients.
         "CORS_ALLOWED_ORIGINS": env.list("CORS_ALLOWED_ORIGINS", default=[]),
         "LOGGING": logging_config(

@@ -11,3 +11,4 @@ globals().update(
 )
 ROOT_URLCONF = "chassis_tests_app.urls"
 DEBUG = False
+

@@ -78,6 +78,9 @@ def test_metrics_count_by_route_template_method_and_status(client):
 
 def test_route_label_strips_optional_slash_regex():
     assert route_label("^api/v1/users/me/?$") == "/api/v1/users/me"
+    assert route_label(r"^api/v1/users/(?P<user_id>[0-9a-fA-F-]{36})/role/?$") == (
+        "/api/v1/users/<user_id>/role"
+    )
     assert route_label(None) == "<unmatched>"
 
 

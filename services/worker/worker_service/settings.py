@@ -2,7 +2,8 @@
 
 from pathlib import Path
 
-from chassis.settings import service_settings
+from chassis.events.schedule import events_beat_schedule
+from chassis.settings import SERVICES, service_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -14,3 +15,6 @@ globals().update(
         asgi=False,
     )
 )
+
+# The platform's one beat: periodic jobs, each sent to the queue of the service owning it.
+CELERY_BEAT_SCHEDULE = events_beat_schedule(SERVICES)

@@ -48,7 +48,7 @@ class EmbeddedPostgres:
 
     def start(self, *, timeout: float = 60.0) -> None:
         self._prepare_user()
-        kill_stale(self.data_dir / "postmaster.pid")
+        kill_stale(self.data_dir / "postmaster.pid", program="postgres")
         if not (self.data_dir / "PG_VERSION").exists():
             self._initdb()
         log = (self.data_dir.parent / "postgres.log").open("ab")

@@ -42,14 +42,25 @@ def pid_is_alive(pid: int) -> bool:
     return True
 
 
-def kill_stale(pid_file: Path, *, timeout: float = 10.0) -> None:
-    """Stop a server left behind by a crashed run, then forget its pid file."""
+def _runs(pid: int, program: str) -> bool:
+    try:
+        return program in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return False
+
+
+def kill_stale(pid_file: Path, *, program: str, timeout: float = 10.0) -> None:
+    """Stop a server left behind by a crashed run, then forget its pid file.
+
+    Only a process whose command line names ``program`` is signalled: after a reboot the
+    recorded pid may belong to something else entirely.
+    """
     try:
         pid = int(pid_file.read_text().split()[0])
     except (FileNotFoundError, ValueError, IndexError):
         pid_file.unlink(missing_ok=True)
         return
-    if pid_is_alive(pid):
+    if pid_is_alive(pid) and _runs(pid, program):
         os.kill(pid, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while pid_is_alive(pid) and time.monotonic() < deadline:

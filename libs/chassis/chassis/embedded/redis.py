@@ -40,7 +40,7 @@ class EmbeddedRedis:
 
         self.data_dir.mkdir(parents=True, exist_ok=True)
         pid_file = self.data_dir / "redis.pid"
-        kill_stale(pid_file)
+        kill_stale(pid_file, program="redis-server")
         persistence = ["--save", "60 1", "--appendonly", "yes"] if self.persist else ["--save", ""]
         self._process = subprocess.Popen(
             [

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import grpc
 import structlog
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import close_old_connections
 
 from chassis.errors import StrataError
@@ -240,6 +241,13 @@ class ErrorInterceptor(ScopedInterceptor):
             context.set_trailing_metadata(((ERROR_CODE_METADATA_KEY, error.code),))
             status = _STATUS_FOR_HTTP.get(error.status, grpc.StatusCode.FAILED_PRECONDITION)
             context.abort(status, error.detail)
+        except DjangoValidationError as error:  # full_clean() in a service function
+            context.set_trailing_metadata(((ERROR_CODE_METADATA_KEY, "validation_error"),))
+            fields = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
+            detail = "; ".join(
+                f"{name}: {' '.join(msgs)}".lstrip(": ") for name, msgs in fields.items()
+            )
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, detail)
         except Exception:
             if chosen_status(context) not in (None, grpc.StatusCode.OK):
                 raise  # the servicer aborted with a status of its choosing: keep it

@@ -53,17 +53,19 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 _UNMATCHED = "<unmatched>"
 _REGEX_NOISE = re.compile(r"[\^$]|/\?|\\")
+_NAMED_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)")
 
 
 def route_label(route: str | None) -> str:
     """A low-cardinality label for a URL pattern.
 
     Regex routes (used for optional trailing slashes) lose their anchors and the optional
-    slash, so ``^api/v1/users/me/?$`` and ``api/v1/users/me`` read the same.
+    slash, and their named groups read like path converters, so
+    ``^api/v1/users/(?P<user_id>[0-9a-f-]{36})/?$`` becomes ``/api/v1/users/<user_id>``.
     """
     if not route:
         return _UNMATCHED
-    return "/" + _REGEX_NOISE.sub("", route).strip("/")
+    return "/" + _REGEX_NOISE.sub("", _NAMED_GROUP.sub(r"<\1>", route)).strip("/")
 
 
 def render_latest() -> bytes:

@@ -66,6 +66,9 @@ def _start_servers() -> None:
     os.environ["REDIS_URL"] = redis_url
     os.environ["CELERY_BROKER_URL"] = redis_url
     os.environ.setdefault("STRATA_ENV", "development")
+    # Servers under test (gRPC, Channels) answer from their own threads; a connection
+    # kept open there would stop the test database from being dropped at the end.
+    os.environ.setdefault("DATABASE_CONN_MAX_AGE", "0")
 
 
 def _serve_test_jwks() -> str:
