@@ -11,4 +11,3 @@ globals().update(
 )
 ROOT_URLCONF = "chassis_tests_app.urls"
 DEBUG = False
-

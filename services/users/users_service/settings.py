@@ -10,7 +10,14 @@ globals().update(
     service_settings(
         service="users",
         base_dir=BASE_DIR,
-        apps=[],
+        apps=["users_service.profiles"],
+        required_secrets=(
+            "FIELD_ENCRYPTION_KEYS",
+            "FIELD_ENCRYPTION_ACTIVE_KEY",
+            "BLIND_INDEX_KEY",
+        ),
         asgi=False,
     )
 )
+
+GRPC_SERVICERS = ["users_service.profiles.grpc.user_directory"]

@@ -6,9 +6,11 @@ from chassis.urls import (
     handler500,
     ops_urlpatterns,
 )
+from users_service.profiles.urls import urlpatterns as profile_urls
 
 urlpatterns = [
     *ops_urlpatterns(),
+    *profile_urls,
     *docs_urlpatterns("users"),
 ]
 
