@@ -187,11 +187,11 @@ def _clear_leftovers(config: RunConfig, console: Console) -> None:
         console.say(f"stopped processes left by a crashed run: {', '.join(orphans)}")
     needed = config.ports.labelled()
     if config.external_database_url is None:
-        kill_stale(state.pg_data / "postmaster.pid")
+        kill_stale(state.pg_data / "postmaster.pid", program="postgres")
     else:
         del needed["postgres"]
     if config.external_redis_url is None:
-        kill_stale(state.redis / "redis.pid")
+        kill_stale(state.redis / "redis.pid", program="redis-server")
     else:
         del needed["redis"]
     ensure_ports_free(config.ports.host, needed)
@@ -276,8 +276,8 @@ def reset(state: StateDir, console: Console) -> int:
         return 1
     # A crashed run's processes may still hold files (and ports) in there.
     kill_orphans(state.run)
-    kill_stale(state.pg_data / "postmaster.pid")
-    kill_stale(state.redis / "redis.pid")
+    kill_stale(state.pg_data / "postmaster.pid", program="postgres")
+    kill_stale(state.redis / "redis.pid", program="redis-server")
     state.wipe()
     console.say(f"removed {state.root}")
     return 0
