@@ -35,6 +35,7 @@ _DEV_DEFAULTS = {
     "FIELD_ENCRYPTION_KEYS": '{"dev": "c3RyYXRhLWRldi1vbmx5LWZpZWxkLWtleS0zMmJ5dGU="}',
     "FIELD_ENCRYPTION_ACTIVE_KEY": "dev",
     "BLIND_INDEX_KEY": "c3RyYXRhLWRldi1vbmx5LWJsaW5kLWluZGV4LWtleSE=",
+    "EVENT_SECRETS_KEY": "c3RyYXRhLWRldi1vbmx5LWV2ZW50LXNlY3JldC1rZXk=",
     "INTERNAL_GRPC_TOKEN": "strata-dev-only-internal-token",
     "REDIS_URL": "redis://127.0.0.1:56379/0",
 }
@@ -304,6 +305,7 @@ def service_settings(
             "FIELD_ENCRYPTION_ACTIVE_KEY", production=production, required=False
         ),
         "BLIND_INDEX_KEY": _secret("BLIND_INDEX_KEY", production=production, required=False),
+        "EVENT_SECRETS_KEY": _secret("EVENT_SECRETS_KEY", production=production, required=False),
         # Access tokens: issued by auth, verified everywhere against its JWKS.
         "JWT_ISSUER": env.str("JWT_ISSUER", default="strata-auth"),
         "JWT_AUDIENCE": "strata",

@@ -33,7 +33,7 @@ class Keyring:
         return self.keys[self.active_kid]
 
 
-def _decode_key(name: str, value: str, *, min_bytes: int, max_bytes: int) -> bytes:
+def decode_key(name: str, value: str, *, min_bytes: int, max_bytes: int) -> bytes:
     try:
         key = base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError) as exc:
@@ -55,7 +55,7 @@ def parse_keyring(raw_keys: str, active_kid: str) -> Keyring:
     for kid, value in encoded.items():
         if not kid or ":" in kid:
             raise ImproperlyConfigured(f"Key id {kid!r} must be non-empty and have no ':'.")
-        keys[kid] = _decode_key(
+        keys[kid] = decode_key(
             f"FIELD_ENCRYPTION_KEYS[{kid}]", str(value), min_bytes=KEY_BYTES, max_bytes=KEY_BYTES
         )
     if active_kid not in keys:
@@ -72,7 +72,7 @@ def keyring() -> Keyring:
 
 @lru_cache(maxsize=1)
 def blind_index_key() -> bytes:
-    return _decode_key(
+    return decode_key(
         "BLIND_INDEX_KEY", settings.BLIND_INDEX_KEY, min_bytes=KEY_BYTES, max_bytes=1024
     )
 
