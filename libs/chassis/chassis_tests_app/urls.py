@@ -19,6 +19,7 @@ urlpatterns = [
     optional_slash("throttled", views.ThrottledView.as_view()),
     path("raise/<str:kind>", views.RaiseView.as_view()),
     optional_slash("whoami", views.WhoAmIView.as_view()),
+    optional_slash("trace", views.TraceView.as_view()),
     optional_slash("admin-only", views.AdminOnlyView.as_view()),
     optional_slash("staff-only", views.StaffOnlyView.as_view()),
     path("self-or-admin/<str:owner>", views.SelfOrAdminView.as_view()),

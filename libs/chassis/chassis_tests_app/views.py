@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import cast
 
+import structlog
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from django.http import Http404
 from rest_framework import authentication, exceptions, serializers, throttling
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -16,7 +19,11 @@ from rest_framework.views import APIView
 from chassis.auth.authentication import TokenUser
 from chassis.auth.permissions import IsAdmin, IsSelfOrAdmin, IsSelfOrStaff, IsStaff
 from chassis.errors import Conflict, DependencyUnavailable, Throttled
+from chassis.events import publish
+from chassis.grpc.client import stub
 from chassis.observability.context import get_request_id
+from strata.users.v1 import user_directory_pb2
+from strata.users.v1.user_directory_pb2_grpc import UserDirectoryStub
 
 
 class EchoInput(serializers.Serializer[dict[str, object]]):
@@ -132,3 +139,17 @@ class SelfOrStaffView(APIView):
     def get(self, request: Request, owner: str) -> Response:
         self.check_object_permissions(request, _Owned(owner))
         return Response({})
+
+
+class TraceView(APIView):
+    """Does what a real endpoint does downstream: logs, calls gRPC, publishes an event."""
+
+    permission_classes = [AllowAny]
+
+    def post(self, request: Request) -> Response:
+        structlog.get_logger("trace").info("trace_started")
+        directory = stub(UserDirectoryStub, "users")
+        user = directory.GetUser(user_directory_pb2.GetUserRequest(id=str(uuid.uuid4())))
+        with transaction.atomic():
+            publish("tests.traced", {"name": user.name})
+        return Response({"name": user.name})

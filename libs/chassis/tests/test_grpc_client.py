@@ -28,7 +28,7 @@ class Directory(user_directory_pb2_grpc.UserDirectoryServicer):
         self.flaky_calls = 0
         self._lock = threading.Lock()
 
-    def GetUser(  # noqa: N802 (the proto's method name)
+    def GetUser(
         self, request: user_directory_pb2.GetUserRequest, context: grpc.ServicerContext
     ) -> user_directory_pb2.User:
         if request.id.startswith("sleep:"):
@@ -41,12 +41,12 @@ class Directory(user_directory_pb2_grpc.UserDirectoryServicer):
                 context.abort(grpc.StatusCode.UNAVAILABLE, "Warming up.")
         return user_directory_pb2.User(id=request.id, name=get_request_id() or "")
 
-    def CreateUser(  # noqa: N802
+    def CreateUser(
         self, request: user_directory_pb2.CreateUserRequest, context: grpc.ServicerContext
     ) -> user_directory_pb2.User:
         return user_directory_pb2.User(id=request.id, email=request.email, name=request.name)
 
-    def BatchGetUsers(  # noqa: N802
+    def BatchGetUsers(
         self, request: user_directory_pb2.BatchGetUsersRequest, context: grpc.ServicerContext
     ) -> user_directory_pb2.BatchGetUsersResponse:
         users = [user_directory_pb2.User(id=user_id) for user_id in request.ids]

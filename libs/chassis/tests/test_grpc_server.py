@@ -43,7 +43,7 @@ class Directory(user_directory_pb2_grpc.UserDirectoryServicer):
     def __init__(self) -> None:
         self.connection: BaseDatabaseWrapper | None = None
 
-    def GetUser(  # noqa: N802 (the proto's method name)
+    def GetUser(
         self, request: user_directory_pb2.GetUserRequest, context: grpc.ServicerContext
     ) -> user_directory_pb2.User:
         if request.id == "boom":
@@ -62,12 +62,12 @@ class Directory(user_directory_pb2_grpc.UserDirectoryServicer):
             self.connection.close_at = time.monotonic()
         return user_directory_pb2.User(id=request.id, name=get_request_id() or "")
 
-    def CreateUser(  # noqa: N802
+    def CreateUser(
         self, request: user_directory_pb2.CreateUserRequest, context: grpc.ServicerContext
     ) -> user_directory_pb2.User:
         return user_directory_pb2.User(id=request.id, email=request.email, name=request.name)
 
-    def BatchGetUsers(  # noqa: N802
+    def BatchGetUsers(
         self, request: user_directory_pb2.BatchGetUsersRequest, context: grpc.ServicerContext
     ) -> user_directory_pb2.BatchGetUsersResponse:
         users = [user_directory_pb2.User(id=user_id) for user_id in request.ids]
