@@ -11,7 +11,7 @@ SUITES := libs/chassis devstack services/auth services/users services/chat servi
 # mypy runs per package: each service has its own settings module and its own tests/.
 TYPED := libs/chassis devstack services/auth services/users services/chat services/worker
 
-.PHONY: help bootstrap sync dev dev-reset test lint format proto proto-check
+.PHONY: help bootstrap sync dev dev-reset test lint format proto proto-check chart-test
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -54,3 +54,6 @@ proto: sync  ## Regenerate libs/contracts from proto/
 
 proto-check: sync  ## Fail when libs/contracts is stale against proto/
 	$(UV) run --frozen python libs/contracts/protogen.py --check
+
+chart-test: sync  ## Helm chart, Dockerfile, entrypoint and docker-compose.yml checks (offline)
+	cd deploy && $(UV) run --frozen pytest $(PYTEST_ARGS)

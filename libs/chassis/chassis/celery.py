@@ -9,6 +9,8 @@ from typing import Any
 from celery import Celery, signals
 from prometheus_client import Counter, Histogram
 
+from chassis.celery_liveness import heartbeat_step, mark_ready
+
 CELERY_TASKS = Counter(
     "celery_tasks_total",
     "Celery tasks by name and final state (succeeded, failed, retried).",
@@ -31,6 +33,7 @@ def create_celery_app(service: str) -> Celery:
     app = Celery(f"{service}_service")
     app.config_from_object("django.conf:settings", namespace="CELERY")
     app.autodiscover_tasks()
+    app.steps["worker"].add(heartbeat_step())
     return app
 
 
@@ -49,6 +52,11 @@ def _task_finished(
     if began is not None:
         CELERY_TASK_RUNTIME.labels(name).observe(time.perf_counter() - began)
     CELERY_TASKS.labels(name, (state or "unknown").lower()).inc()
+
+
+@signals.worker_ready.connect
+def _mark_ready(sender: Any = None, **kwargs: Any) -> None:
+    mark_ready()
 
 
 @signals.worker_ready.connect

@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from chassis.errors import Conflict
@@ -30,6 +26,7 @@ from chassis.events.dead_letters import dead_letter_record
 from chassis.events.models import DeadLetter, ProcessedEvent
 from chassis.events.relay import celery_app, send_envelope
 from chassis.observability.context import bound_request_id
+from chassis.testing.celery_worker import celery_worker, eventually
 from chassis_tests_app.handlers import attempts_key
 from chassis_tests_app.models import HandlerEffect
 
@@ -66,62 +63,21 @@ def attempts(envelope: Envelope | dict[str, Any]) -> int:
         client.close()
 
 
-def eventually(check: Callable[[], bool], *, log: Path, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out; worker log:\n{log.read_text()[-5000:]}")
-        time.sleep(0.05)
-
-
 @pytest.fixture
 def worker(tmp_path: Path) -> Iterator[Path]:
     """A Celery worker consuming this service's queue; yields its log file."""
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "chassis_tests_app.settings",
-        "DATABASE_URL": f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "EVENTS_MAX_RETRIES": str(MAX_RETRIES),
-        "EVENTS_RETRY_BACKOFF": "0.1",
-        "LOG_FORMAT": "console",
-    }
-    log = tmp_path / "worker.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "chassis_tests_app.celery:app",
-                "worker",
-                "-Q",
-                QUEUE,
-                "-P",
-                "solo",
-                "-n",
-                f"events-{uuid.uuid4().hex[:8]}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "-l",
-                "INFO",
-            ],
-            cwd=CHASSIS_DIR,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        eventually(lambda: b" ready." in log.read_bytes() or process.poll() is not None, log=log)
-        assert process.poll() is None, log.read_text()
-        yield log
-    finally:
-        # Nothing of the worker's state matters after the test: no graceful shutdown.
-        process.kill()
-        process.wait()
+    with celery_worker(
+        app="chassis_tests_app.celery:app",
+        queues=[QUEUE],
+        cwd=CHASSIS_DIR,
+        log=tmp_path / "worker.log",
+        env={
+            "DJANGO_SETTINGS_MODULE": "chassis_tests_app.settings",
+            "EVENTS_MAX_RETRIES": str(MAX_RETRIES),
+            "EVENTS_RETRY_BACKOFF": "0.1",
+        },
+    ) as running:
+        yield running.log
 
 
 @pytest.fixture
