@@ -16,7 +16,13 @@ from types import TracebackType
 
 import psycopg
 
-from chassis.embedded.process import free_port, kill_stale, pid_is_alive, wait_until
+from chassis.embedded.process import (
+    free_port,
+    kill_stale,
+    parent_death_signal,
+    pid_is_alive,
+    wait_until,
+)
 
 # Postgres refuses to run as root; as root we run it as this system user (as pgserver does).
 _SYSTEM_USER = "pgserver"
@@ -36,8 +42,16 @@ class EmbeddedPostgres:
     with trust authentication on loopback only.
     """
 
-    def __init__(self, data_dir: Path, *, port: int | None = None, host: str = "127.0.0.1"):
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        port: int | None = None,
+        host: str = "127.0.0.1",
+        die_with_parent: bool = False,
+    ):
         self.data_dir = Path(data_dir).resolve()
+        self.die_with_parent = die_with_parent
         self.host = host
         self.port = port or free_port(host)
         self._process: subprocess.Popen[bytes] | None = None
@@ -73,6 +87,8 @@ class EmbeddedPostgres:
             stderr=subprocess.STDOUT,
             user=self._run_as,
             start_new_session=True,
+            # SIGINT is Postgres's fast shutdown.
+            preexec_fn=parent_death_signal(signal.SIGINT) if self.die_with_parent else None,
         )
         log.close()
         wait_until(self._accepts_connections, timeout=timeout, what="embedded Postgres")

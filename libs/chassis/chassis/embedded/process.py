@@ -68,3 +68,17 @@ def kill_stale(pid_file: Path, *, program: str, timeout: float = 10.0) -> None:
         if pid_is_alive(pid):
             os.kill(pid, signal.SIGKILL)
     pid_file.unlink(missing_ok=True)
+
+
+def parent_death_signal(sig: int) -> Callable[[], None]:
+    """A ``preexec_fn`` that has the kernel send ``sig`` when the starting process dies.
+
+    Test runs use it so a killed pytest never leaves a database server behind.
+    """
+    import ctypes
+
+    def arm() -> None:
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, sig)
+
+    return arm

@@ -7,7 +7,13 @@ import subprocess
 from pathlib import Path
 from types import TracebackType
 
-from chassis.embedded.process import free_port, kill_stale, port_is_open, wait_until
+from chassis.embedded.process import (
+    free_port,
+    kill_stale,
+    parent_death_signal,
+    port_is_open,
+    wait_until,
+)
 
 
 class EmbeddedRedis:
@@ -25,11 +31,13 @@ class EmbeddedRedis:
         port: int | None = None,
         host: str = "127.0.0.1",
         persist: bool = False,
+        die_with_parent: bool = False,
     ):
         self.data_dir = Path(data_dir).resolve()
         self.host = host
         self.port = port or free_port(host)
         self.persist = persist
+        self.die_with_parent = die_with_parent
         self._process: subprocess.Popen[bytes] | None = None
 
     def url(self, db: int = 0) -> str:
@@ -64,6 +72,7 @@ class EmbeddedRedis:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=parent_death_signal(signal.SIGTERM) if self.die_with_parent else None,
         )
         wait_until(self._ready, timeout=timeout, what="embedded Redis")
 

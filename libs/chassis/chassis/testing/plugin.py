@@ -51,13 +51,13 @@ def _start_servers() -> None:
     state = Path(tempfile.mkdtemp(prefix="strata-test-"))
     database_url = os.environ.get("TEST_DATABASE_URL")
     if not database_url:
-        postgres = EmbeddedPostgres(state / "pg")
+        postgres = EmbeddedPostgres(state / "pg", die_with_parent=True)
         postgres.start()
         _servers.append(postgres)
         database_url = postgres.url("strata")
     redis_url = os.environ.get("TEST_REDIS_URL")
     if not redis_url:
-        redis = EmbeddedRedis(state / "redis")
+        redis = EmbeddedRedis(state / "redis", die_with_parent=True)
         redis.start()
         _servers.append(redis)
         redis_url = redis.url()
