@@ -12,7 +12,12 @@ from chassis.observability.metrics import HTTP_LATENCY, HTTP_REQUESTS, route_lab
 
 
 class RequestIdMiddleware:
-    """Bind the request id (the client's when sane, a new one otherwise) and echo it."""
+    """Bind the request id (the client's when sane, a new one otherwise) and echo it.
+
+    Not django-structlog's middleware: it neither validates a client's id nor echoes it,
+    and the id must also reach gRPC metadata, event envelopes and Channels, all of which
+    read the one contextvar in ``chassis.observability.context``.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
