@@ -16,7 +16,7 @@ SECRET_ENV = {
     "REDIS_URL",
     "INTERNAL_GRPC_TOKEN",
     "SENTRY_DSN",
-    "SIGNING_KEY_ENCRYPTION_KEY",
+    "EVENT_SECRETS_KEY",
     "FIELD_ENCRYPTION_KEYS",
     "FIELD_ENCRYPTION_ACTIVE_KEY",
     "BLIND_INDEX_KEY",
@@ -29,10 +29,10 @@ SECRET_ENV = {
     "WORKER_DATABASE_URL",
 }
 NEEDED = {
-    "auth": {"SIGNING_KEY_ENCRYPTION_KEY"},
+    "auth": {"FIELD_ENCRYPTION_KEYS", "FIELD_ENCRYPTION_ACTIVE_KEY", "EVENT_SECRETS_KEY"},
     "users": {"FIELD_ENCRYPTION_KEYS", "FIELD_ENCRYPTION_ACTIVE_KEY", "BLIND_INDEX_KEY"},
     "chat": set(),
-    "worker": {"EMAIL_URL"},
+    "worker": {"EMAIL_URL", "EVENT_SECRETS_KEY"},
 }
 BASE = {"DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "INTERNAL_GRPC_TOKEN", "SENTRY_DSN"}
 
@@ -44,7 +44,7 @@ def sentinel_values() -> dict[str, Any]:
         "redisUrl",
         "internalGrpcToken",
         "smtpUrl",
-        "signingKeyEncryptionKey",
+        "eventSecretsKey",
         "fieldEncryptionKeys",
         "fieldEncryptionActiveKey",
         "blindIndexKey",

@@ -32,7 +32,7 @@ PRODUCTION_ENV = {
     "FIELD_ENCRYPTION_KEYS": '{"k1": "c3RyYXRhLWNvbXBvc2UtZGV2LW9ubHktZmllbGQtazE="}',
     "FIELD_ENCRYPTION_ACTIVE_KEY": "k1",
     "BLIND_INDEX_KEY": "c3RyYXRhLWNvbXBvc2UtZGV2LW9ubHktYmxpbmQtaXg=",
-    "SIGNING_KEY_ENCRYPTION_KEY": "c3RyYXRhLWNvbXBvc2UtZGV2LW9ubHktc2lnbmluZyE=",
+    "EVENT_SECRETS_KEY": "c3RyYXRhLWNvbXBvc2UtZGV2LW9ubHktc2lnbmluZyE=",
     "EMAIL_URL": "smtp://mail.invalid:25",
 }
 

@@ -128,7 +128,9 @@ common:
   - {env: INTERNAL_GRPC_TOKEN, path: [internalGrpcToken]}
   - {env: SENTRY_DSN, path: [sentryDsn], optional: true}
 auth:
-  - {env: SIGNING_KEY_ENCRYPTION_KEY, path: [signingKeyEncryptionKey]}
+  - {env: FIELD_ENCRYPTION_KEYS, path: [fieldEncryptionKeys]}
+  - {env: FIELD_ENCRYPTION_ACTIVE_KEY, path: [fieldEncryptionActiveKey]}
+  - {env: EVENT_SECRETS_KEY, path: [eventSecretsKey]}
 users:
   - {env: FIELD_ENCRYPTION_KEYS, path: [fieldEncryptionKeys]}
   - {env: FIELD_ENCRYPTION_ACTIVE_KEY, path: [fieldEncryptionActiveKey]}
@@ -136,13 +138,14 @@ users:
 chat: []
 worker:
   - {env: EMAIL_URL, path: [smtpUrl]}
+  - {env: EVENT_SECRETS_KEY, path: [eventSecretsKey]}
 {{- end -}}
 
 {{/* Every secret entry as a list of {id, entry, optional}; id is the dotted values path. */}}
 {{- define "strata.secretEntries" -}}
 {{- $s := .Values.secrets -}}
 items:
-{{- range $name := list "redisUrl" "internalGrpcToken" "smtpUrl" "signingKeyEncryptionKey" "fieldEncryptionKeys" "fieldEncryptionActiveKey" "blindIndexKey" "sentryDsn" }}
+{{- range $name := list "redisUrl" "internalGrpcToken" "smtpUrl" "eventSecretsKey" "fieldEncryptionKeys" "fieldEncryptionActiveKey" "blindIndexKey" "sentryDsn" }}
   - {id: {{ $name }}, entry: {{ index $s $name | toJson }}, optional: {{ eq $name "sentryDsn" }}}
 {{- end }}
 {{- range $group := list "databaseUrl" "djangoSecretKey" }}
