@@ -57,3 +57,11 @@ proto-check: sync  ## Fail when libs/contracts is stale against proto/
 
 chart-test: sync  ## Helm chart, Dockerfile, entrypoint and docker-compose.yml checks (offline)
 	cd deploy && $(UV) run --frozen pytest $(PYTEST_ARGS)
+
+.PHONY: bench bench-quick
+
+bench: sync  ## Measure Strata against its baselines and print the budget table (a few minutes)
+	$(UV) run --frozen python -m bench
+
+bench-quick: sync  ## Smoke check: every benchmark scenario runs once, briefly (no timing verdicts)
+	$(UV) run --frozen python -m bench --quick
