@@ -47,7 +47,7 @@ SERVICES = ("auth", "users", "chat", "worker")
 # The event catalogue: each type and the services whose queues receive it. Producers
 # never import consumer code; the relay sends by task name to these queues.
 EVENT_ROUTES: dict[str, list[str]] = {
-    "auth.user_registered": ["worker"],
+    "auth.user_registered": ["worker", "users"],
     "auth.password_changed": ["worker"],
     "auth.password_reset_requested": ["worker"],
     "auth.sessions_revoked": ["chat"],

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from chassis.settings import service_settings
+from chassis.settings import env, service_settings
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -21,3 +21,8 @@ globals().update(
 )
 
 GRPC_SERVICERS = ["users_service.profiles.grpc.user_directory"]
+
+# How long a profile may wait for auth's auth.user_registered before the reconciliation
+# takes it for the leftover of a failed registration. Longer than any relay delay short
+# of an outage; a later event brings the profile back (profile_complete_registration).
+USERS_REGISTRATION_GRACE_SECONDS = env.int("USERS_REGISTRATION_GRACE_SECONDS", default=3600)

@@ -22,6 +22,10 @@ class Profile(BaseModel):
         max_length=16, choices=[(role.value, role.value) for role in Role], default=Role.USER
     )
     is_active = models.BooleanField(default=True)
+    # Set when auth's auth.user_registered arrives: auth has stored the credential. A
+    # profile still without it an hour after creation is the leftover of a registration
+    # that failed after CreateUser, and the reconciliation deletes it.
+    registration_completed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -30,6 +34,11 @@ class Profile(BaseModel):
         indexes = [
             models.Index(fields=["-created_at", "-id"], name="profile_newest_first"),
             models.Index(fields=["role", "is_active"], name="profile_role_active"),
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(registration_completed_at__isnull=True),
+                name="profile_registration_pending",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import structlog
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from chassis.auth.revocation import revoke_tokens_before
 from chassis.auth.roles import Role
@@ -157,3 +159,49 @@ def profile_activate(*, profile: Profile) -> Profile:
     publish("users.user_activated", {"user_id": str(profile.id)}, aggregate_id=str(profile.id))
     _after_commit_forget_card(profile)
     return profile
+
+
+@transaction.atomic
+def profile_complete_registration(*, profile_id: uuid.UUID, email: str, name: str) -> Profile:
+    """Auth stored the user's credential: the profile is a user's, not a leftover.
+
+    Should the event come so late that the reconciliation has removed the profile, the
+    profile is made again from the event (without the phone, which events do not carry):
+    a user who can log in must exist here.
+    """
+    now = timezone.now()
+    Profile.objects.filter(pk=profile_id, registration_completed_at__isnull=True).update(
+        registration_completed_at=now
+    )
+    profile = profile_find(profile_id=profile_id)
+    if profile is not None:
+        return profile
+    logger.warning("registration_completed_after_reconciliation", user_id=str(profile_id))
+    profile, _ = profile_create(profile_id=profile_id, email=email, name=name)
+    profile.registration_completed_at = now
+    profile.save(update_fields=["registration_completed_at", "updated_at"])
+    return profile
+
+
+def profiles_delete_unregistered(*, older_than: timedelta) -> int:
+    """Delete the profiles whose registration never completed within ``older_than``.
+
+    A registration that failed after ``CreateUser`` leaves such a profile; no credential
+    was stored, so nobody can log in as it. Returns how many were deleted.
+    """
+    cutoff = timezone.now() - older_than
+    with transaction.atomic():
+        # A completion committed meanwhile wins: Postgres re-checks the condition on the
+        # row it waited for, so a just-completed profile is not deleted.
+        doomed = list(
+            Profile.objects.filter(
+                registration_completed_at__isnull=True, created_at__lt=cutoff
+            ).values_list("pk", flat=True)
+        )
+        deleted, _ = Profile.objects.filter(
+            pk__in=doomed, registration_completed_at__isnull=True
+        ).delete()
+    if deleted:
+        cache.delete_many([card_cache_key(pk) for pk in doomed])
+        logger.info("unregistered_profiles_deleted", count=deleted)
+    return deleted
