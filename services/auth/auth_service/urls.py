@@ -1,3 +1,5 @@
+from auth_service.accounts.urls import urlpatterns as account_urls
+from auth_service.keys.urls import urlpatterns as key_urls
 from chassis.urls import (
     docs_urlpatterns,
     handler400,
@@ -9,6 +11,8 @@ from chassis.urls import (
 
 urlpatterns = [
     *ops_urlpatterns(),
+    *account_urls,
+    *key_urls,
     *docs_urlpatterns("auth"),
 ]
 
