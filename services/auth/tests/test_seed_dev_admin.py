@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
 from auth_service.accounts.models import Credential
+from chassis.events.models import OutboxEvent
 from strata.users.v1 import user_directory_pb2 as users_pb
 from tests.factories import login
 
@@ -34,6 +35,16 @@ def test_seeding_creates_an_admin_who_can_log_in(users, settings):
     # The documented dev default, which the password rules would refuse, is accepted here.
     response = login(APIClient(), email="admin@strata.local", password=settings.DEV_ADMIN_PASSWORD)
     assert response.status_code == 200
+
+
+def test_seeding_tells_users_the_registration_is_complete():
+    seed()
+    seed()
+    credential = Credential.objects.get()
+    events = OutboxEvent.objects.filter(event_type="auth.user_registered")
+    assert events.count() == 2
+    expected = {"user_id": str(credential.id), "email": credential.email, "name": credential.name}
+    assert [e.payload for e in events] == [expected, expected]
 
 
 def test_seeding_is_idempotent_and_takes_a_new_password(users, settings):

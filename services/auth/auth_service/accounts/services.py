@@ -12,6 +12,7 @@ import structlog
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
@@ -138,11 +139,7 @@ def account_register(
             raise Conflict(
                 "An account with this email already exists.", code="email_taken"
             ) from exc
-        publish(
-            "auth.user_registered",
-            {"user_id": str(user_id), "email": email, "name": name},
-            aggregate_id=str(user_id),
-        )
+        _registered_event(credential)
     return Registration(credential=credential, role=user.role, created_at=user.created_at)
 
 
@@ -421,14 +418,54 @@ def password_reset_confirm(*, token: str, new_password: str) -> None:
     lockout_clear(credential.email)  # the mailbox owner proved who they are
 
 
+# Housekeeping (periodic jobs sent by the platform's beat) ------------------------------
+
+
+def sessions_purge_expired() -> int:
+    """Delete refresh sessions whose whole family can no longer be used.
+
+    A spent (rotated) token is kept while any token of its family is live: presenting it
+    must still be recognised as reuse and end the family. Returns the rows deleted.
+    """
+    now = timezone.now()
+    live_families = RefreshSession.objects.filter(
+        expires_at__gt=now, revoked_at__isnull=True
+    ).values("family_id")
+    deleted, _ = (
+        RefreshSession.objects.filter(expires_at__lte=now)
+        .exclude(family_id__in=live_families)
+        .delete()
+    )
+    return deleted
+
+
+def reset_tokens_purge_spent() -> int:
+    """Delete password-reset tokens that were used or have expired."""
+    deleted, _ = PasswordResetToken.objects.filter(
+        Q(used_at__isnull=False) | Q(expires_at__lte=timezone.now())
+    ).delete()
+    return deleted
+
+
 # The dev stack ----------------------------------------------------------------------
+
+
+def _registered_event(credential: Credential) -> None:
+    # Users completes the profile on it (or deletes the profile within the hour).
+    publish(
+        "auth.user_registered",
+        {"user_id": str(credential.id), "email": credential.email, "name": credential.name},
+        aggregate_id=str(credential.id),
+    )
 
 
 def account_seed(*, email: str, password: str, name: str, role: Role) -> tuple[Credential, bool]:
     """Create or update an account without the password rules (the dev admin only).
 
     Idempotent: the profile is asked for under the same id every time, and an existing
-    credential gets the given password. Returns the credential and whether it is new.
+    credential gets the given password. ``auth.user_registered`` is published each time,
+    so that a profile users had to make again is completed too. Returns the credential
+    and whether it is new.
     """
     email = normalise_email(email)
     credential = credential_by_email(email=email)
@@ -436,16 +473,18 @@ def account_seed(*, email: str, password: str, name: str, role: Role) -> tuple[C
     directory_user_create(user_id=user_id, email=email, name=name, phone=None, role=role)
     password_hash = make_password(password)
     with transaction.atomic():
-        if credential is not None:
+        created = credential is None
+        if credential is None:
+            credential = Credential(
+                id=user_id,
+                email=email,
+                name=name,
+                password_hash=password_hash,
+                password_changed_at=timezone.now(),
+            )
+            credential.full_clean(validate_unique=False, validate_constraints=False)
+            credential.save(force_insert=True)
+        else:
             _password_set(credential=credential, password_hash=password_hash)
-            return credential, False
-        credential = Credential(
-            id=user_id,
-            email=email,
-            name=name,
-            password_hash=password_hash,
-            password_changed_at=timezone.now(),
-        )
-        credential.full_clean(validate_unique=False, validate_constraints=False)
-        credential.save(force_insert=True)
-    return credential, True
+        _registered_event(credential)
+    return credential, created

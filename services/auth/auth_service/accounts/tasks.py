@@ -1,13 +1,26 @@
-"""Celery tasks of accounts, on auth's own queue."""
+"""Celery tasks of accounts, on auth's own queue.
+
+The periodic ones are sent by name by the platform's beat (the worker service's); the
+names are part of that contract.
+"""
 
 from __future__ import annotations
 
+import structlog
 from celery import shared_task
 from django.db import DatabaseError
 
-from auth_service.accounts.services import password_reset_issue
+from auth_service.accounts.services import (
+    password_reset_issue,
+    reset_tokens_purge_spent,
+    sessions_purge_expired,
+)
+
+logger = structlog.get_logger(__name__)
 
 ISSUE_PASSWORD_RESET_TASK = "strata.auth.issue_password_reset"  # noqa: S105 - a task name
+PURGE_EXPIRED_SESSIONS_TASK = "auth.purge_expired_sessions"
+PURGE_SPENT_RESET_TOKENS_TASK = "auth.purge_spent_reset_tokens"
 
 
 @shared_task(
@@ -19,3 +32,13 @@ ISSUE_PASSWORD_RESET_TASK = "strata.auth.issue_password_reset"  # noqa: S105 - a
 def issue_password_reset(*, email: str) -> None:
     """Prepare the reset email of an address, if it has an account (see the service)."""
     password_reset_issue(email=email)
+
+
+@shared_task(name=PURGE_EXPIRED_SESSIONS_TASK)
+def purge_expired_sessions() -> None:
+    logger.info("refresh_sessions_purged", count=sessions_purge_expired())
+
+
+@shared_task(name=PURGE_SPENT_RESET_TOKENS_TASK)
+def purge_spent_reset_tokens() -> None:
+    logger.info("reset_tokens_purged", count=reset_tokens_purge_spent())
