@@ -69,6 +69,25 @@ def send_password_reset_email(envelope: Envelope) -> None:
     notification_send_email(key=key, build=build)
 
 
+# Subscribed before the email, so it runs first: a password change also ends the user's
+# sessions, and chat closes their sockets as soon as it hears; a notice pushed after the
+# SMTP conversation would more often find them closed.
+@subscribe("auth.password_changed")
+def push_security_notice(envelope: Envelope) -> None:
+    payload = envelope["payload"]
+    key = NotificationKey.of(envelope, kind=Kind.SECURITY_NOTICE_PUSH, user_id=payload["user_id"])
+    frame = {
+        "type": "notification",
+        # The event id: the same notice always carries the same id.
+        "id": envelope["id"],
+        "kind": "security.password_changed",
+        "title": "Your password was changed",
+        "body": "If this was not you, reset your password now.",
+        "created_at": envelope["occurred_at"],
+    }
+    notification_push(key=key, frame=frame)
+
+
 @subscribe("auth.password_changed")
 def send_security_notice_email(envelope: Envelope) -> None:
     payload = envelope["payload"]
@@ -85,22 +104,6 @@ def send_security_notice_email(envelope: Envelope) -> None:
         )
 
     notification_send_email(key=key, build=build)
-
-
-@subscribe("auth.password_changed")
-def push_security_notice(envelope: Envelope) -> None:
-    payload = envelope["payload"]
-    key = NotificationKey.of(envelope, kind=Kind.SECURITY_NOTICE_PUSH, user_id=payload["user_id"])
-    frame = {
-        "type": "notification",
-        # The event id: the same notice always carries the same id.
-        "id": envelope["id"],
-        "kind": "security.password_changed",
-        "title": "Your password was changed",
-        "body": "If this was not you, reset your password now.",
-        "created_at": envelope["occurred_at"],
-    }
-    notification_push(key=key, frame=frame)
 
 
 def _person(payload: dict[str, str]) -> dict[str, str]:
