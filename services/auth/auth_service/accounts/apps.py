@@ -5,6 +5,3 @@ class AccountsConfig(AppConfig):
     name = "auth_service.accounts"
     label = "accounts"
     default_auto_field = "django.db.models.BigAutoField"
-
-    def ready(self) -> None:
-        from auth_service.accounts import schema  # noqa: F401 - registers the Bearer scheme
