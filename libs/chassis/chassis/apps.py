@@ -8,6 +8,7 @@ class ChassisConfig(AppConfig):
     verbose_name = "Strata chassis"
 
     def ready(self) -> None:
+        from chassis.auth import schema  # noqa: F401 - registers the bearer scheme
         from chassis.observability.sentry import init_sentry
 
         init_sentry()

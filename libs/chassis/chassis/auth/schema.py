@@ -1,7 +1,7 @@
-"""How the OpenAPI document describes the chassis's Bearer authentication.
+"""How the OpenAPI documents describe bearer authentication.
 
-The extension registers itself when this module is imported (AccountsConfig.ready). It
-is the chassis's to own, once it has one; until then auth's schema names the scheme.
+drf-spectacular registers the extension when this module is imported, which the chassis
+app does in ``ready()``, so every service's schema names the scheme.
 """
 
 from __future__ import annotations

@@ -6,9 +6,11 @@ class TestOps(OpsEndpointsSuite):
 
 from __future__ import annotations
 
+import io
 from typing import ClassVar
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
@@ -49,8 +51,16 @@ class OpsEndpointsSuite:
             return
         schema = client.get(f"/api/schema/{self.service}/", HTTP_ACCEPT="application/json")
         assert schema.status_code == 200
-        assert schema.json()["openapi"].startswith("3.")
+        document = schema.json()
+        assert document["openapi"].startswith("3.")
+        assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
         assert client.get(f"/api/docs/{self.service}").status_code == 200
+
+    def test_openapi_schema_generates_without_warnings(self) -> None:
+        if not self.serves_api:
+            pytest.skip("this service serves no API")
+        # Every view's input and output is described: a warning means a guessed schema.
+        call_command("spectacular", "--fail-on-warn", stdout=io.StringIO())
 
     def test_tables_live_in_the_service_schema(self) -> None:
         with connection.cursor() as cursor:
