@@ -41,11 +41,15 @@ def notification_send_email(
     settled = _settled(key)
     if settled is not None:
         return settled
+    connection = None
     try:
         message = build()
         connection = get_connection(fail_silently=False)
         connection.open()
     except Exception as exc:
+        if connection is not None:
+            with suppress(Exception):  # connected, then refused (TLS, login): hang up
+                connection.close()
         claims.record_failure(key, exc)
         _outcome(key, Status.FAILED, error=exc)
         raise
