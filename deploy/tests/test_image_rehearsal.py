@@ -34,6 +34,7 @@ PRODUCTION_ENV = {
     "BLIND_INDEX_KEY": "c3RyYXRhLWNvbXBvc2UtZGV2LW9ubHktYmxpbmQtaXg=",
     "EVENT_SECRETS_KEY": "c3RyYXRhLWNvbXBvc2UtZGV2LW9ubHktc2lnbmluZyE=",
     "EMAIL_URL": "smtp://mail.invalid:25",
+    "STRATA_PUBLIC_URL": "https://api.example.com",
 }
 
 

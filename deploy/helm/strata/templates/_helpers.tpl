@@ -226,6 +226,10 @@ AUTH_JWKS_URL: {{ printf "http://%s:%v/.well-known/jwks.json" (include "strata.s
 AUTH_GRPC_TARGET: {{ printf "%s:%v" (include "strata.serviceHost" (dict "root" $root "name" (printf "%s-auth-grpc" $fullname))) $ports.grpc | quote }}
 USERS_GRPC_TARGET: {{ printf "%s:%v" (include "strata.serviceHost" (dict "root" $root "name" (printf "%s-users-grpc" $fullname))) $ports.grpc | quote }}
 CORS_ALLOWED_ORIGINS: {{ join "," $root.Values.config.corsAllowedOrigins | quote }}
+{{- with $root.Values.config.publicUrl }}
+STRATA_PUBLIC_URL: {{ . | quote }}
+AUTH_PUBLIC_URL: {{ . | quote }}
+{{- end }}
 {{- $extra := deepCopy $root.Values.config.extraEnv }}
 {{- include "strata.mergeInto" (dict "base" $extra "over" ((index $root.Values.services .service).extraEnv | default dict)) }}
 {{- range $name := keys $extra | sortAlpha }}
