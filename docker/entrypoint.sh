@@ -61,11 +61,12 @@ case "$role" in
         export CELERY_METRICS_PORT
         exec celery -A "$package" worker --queues "$service" \
             --concurrency "${CELERY_CONCURRENCY:-2}" --hostname "${service}@%h" \
-            --without-mingle --without-gossip "$@"
+            --without-mingle --without-gossip --loglevel "${LOG_LEVEL:-INFO}" "$@"
         ;;
     beat)
         [ "$service" = worker ] || die "beat runs from the worker image only"
-        exec celery -A "$package" beat --schedule "${CELERY_BEAT_SCHEDULE:-/tmp/celerybeat-schedule}" "$@"
+        exec celery -A "$package" beat --schedule "${CELERY_BEAT_SCHEDULE:-/tmp/celerybeat-schedule}" \
+            --loglevel "${LOG_LEVEL:-INFO}" "$@"
         ;;
     migrate)
         exec python manage.py migrate --noinput "$@"

@@ -183,7 +183,8 @@ def service_processes(platform: Platform) -> list[ProcessSpec]:
         metrics = ports.celery_metrics[service]
         argv = [_bin("celery"), "-A", package, "worker", "--queues", service]
         argv += ["--concurrency", "1", "--hostname", f"{service}@%h"]
-        argv += ["--without-mingle", "--without-gossip"]
+        # Celery sets the root logger's level from --loglevel (WARNING by default).
+        argv += ["--without-mingle", "--without-gossip", "--loglevel", "INFO"]
         specs.append(
             _spec(
                 platform,
@@ -198,5 +199,6 @@ def service_processes(platform: Platform) -> list[ProcessSpec]:
     if "worker" in platform.services:
         schedule = platform.state.run / "celerybeat-schedule"
         argv = [_bin("celery"), "-A", "worker_service", "beat", "--schedule", str(schedule)]
+        argv += ["--loglevel", "INFO"]
         specs.append(_spec(platform, "worker", "worker-beat", argv, ready="alive"))
     return specs

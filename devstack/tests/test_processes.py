@@ -100,7 +100,7 @@ def test_commands_are_the_documented_ones(platform: Platform) -> None:
     celery = by_name["chat-celery"]
     assert celery.argv[1:] == (
         "-A", "chat_service", "worker", "--queues", "chat", "--concurrency", "1",
-        "--hostname", "chat@%h", "--without-mingle", "--without-gossip",
+        "--hostname", "chat@%h", "--without-mingle", "--without-gossip", "--loglevel", "INFO",
     )  # fmt: skip
     assert celery.env["CELERY_METRICS_PORT"] == "9163"
     beat = by_name["worker-beat"].argv
