@@ -6,9 +6,11 @@ from chassis.urls import (
     handler500,
     ops_urlpatterns,
 )
+from chat_service.rooms.urls import urlpatterns as room_urls
 
 urlpatterns = [
     *ops_urlpatterns(),
+    *room_urls,
     *docs_urlpatterns("chat"),
 ]
 

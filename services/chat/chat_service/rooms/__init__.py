@@ -1,0 +1,1 @@
+"""Rooms, memberships and messages: the chat service's one vertical slice."""
