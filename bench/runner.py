@@ -154,7 +154,7 @@ def _measure(ctx: Context, figures: list[Figure]) -> list[Row]:
             )
             if missing and errors[figure.key]:
                 row.status = "error"
-                row.note = "; ".join(dict.fromkeys(errors[figure.key]))[:300]
+                row.note = errors[figure.key][0][:160]
         if errors[figure.key]:
             ctx.note(
                 f"{figure.key}: {len(errors[figure.key])} failed trial(s): "

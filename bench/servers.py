@@ -21,6 +21,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
+
 from devstack.database import SERVICES
 from devstack.gateway import Route, gateway_process, render_caddyfile
 from devstack.ports import Ports
@@ -196,3 +198,35 @@ def caddy_in_front(*, name: str, upstream_port: int, prefix: str, scratch: Path)
 
 def python_argv(*args: str) -> list[str]:
     return [sys.executable, *args]
+
+
+def listener(port: int) -> psutil.Process:
+    """The process listening on TCP ``port`` on this machine."""
+    for conn in psutil.net_connections(kind="tcp"):
+        listening = conn.status == psutil.CONN_LISTEN and conn.laddr and conn.laddr.port == port
+        if listening and conn.pid:
+            return psutil.Process(conn.pid)
+    raise RuntimeError(f"no process listens on port {port}")
+
+
+def listening_root(port: int) -> int:
+    """The pid of the outermost process of the server listening on ``port`` (the master of
+    a pre-forking server, whose children do the work)."""
+    process = listener(port)
+    parent = process.parent()
+    while parent is not None and parent.cmdline() == process.cmdline():
+        process, parent = parent, parent.parent()
+    return int(process.pid)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time of ``pid`` and all its descendants so far."""
+    total = 0.0
+    root = psutil.Process(pid)
+    for process in [root, *root.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.results import say
+from devstack.database import role_url
 from devstack.pidfiles import running_runner
 from devstack.ports import Ports
 from devstack.state import StateDir
@@ -162,6 +163,13 @@ class DevStack:
         if external:
             return external
         return f"postgresql://postgres@{self.endpoints.ports.host}:{self.endpoints.ports.postgres}/strata"
+
+    def service_database_url(self, service: str) -> str:
+        """The URL a service's own role connects with (as the dev stack gives it)."""
+        password = None
+        if os.environ.get("DATABASE_URL"):  # a server of one's own: the roles have passwords
+            password = self.state.secret(f"postgres-password-{service}")
+        return role_url(self.superuser_url(), service, password=password)
 
     def redis_url(self) -> str:
         return os.environ.get("REDIS_URL") or (

@@ -23,7 +23,14 @@ from bench.figures import (
     seconds,
 )
 from bench.results import Row, Target
-from bench.servers import Server, free_port, python_argv, tcp_open
+from bench.servers import (
+    Server,
+    cpu_seconds,
+    free_port,
+    listening_root,
+    python_argv,
+    tcp_open,
+)
 
 GET_USER_VS_ECHO = Target("ratio", ">=", 0.6)
 
@@ -52,6 +59,10 @@ class GrpcGetUser(Figure):
             )
 
         echo = ctx.server("grpc-echo", make)
+        self.pids = {
+            "strata": listening_root(ctx.stack.endpoints.ports.grpc["users"]),
+            "echo": int(echo.pid or 0),
+        }
         self.targets = {
             "strata": ctx.stack.endpoints.grpc("users"),
             "echo": f"127.0.0.1:{echo.port}",
@@ -61,6 +72,7 @@ class GrpcGetUser(Figure):
                 self._measure(name, ctx, ctx.profile.warmup_seconds)
 
     def _measure(self, name: str, ctx: Context, duration: int) -> Sample:
+        cpu_before = cpu_seconds(self.pids[name])
         summary = k6.run(
             "grpc_get_user.js",
             {
@@ -77,6 +89,7 @@ class GrpcGetUser(Figure):
         if ok == 0 or bad > 0.01 * (ok + bad):
             raise TrialFailed(f"{bad:.0f} of {ok + bad:.0f} GetUser calls failed")
         return {
+            "cpu_ms": 1000 * (cpu_seconds(self.pids[name]) - cpu_before) / ok,
             "rps": summary.value("grpc_ok", "rate"),
             "p50": summary.value("grpc_req_duration", "med"),
             "p99": summary.value("grpc_req_duration", "p(99)"),
@@ -100,5 +113,13 @@ class GrpcGetUser(Figure):
                 baseline=median_of(samples, "echo", "rps"),
                 baseline_name="grpcio echo",
                 target=GET_USER_VS_ECHO,
+                note=_cpu_note(samples),
             )
         ]
+
+
+def _cpu_note(samples: Samples) -> str:
+    strata, echo = median_of(samples, "strata", "cpu_ms"), median_of(samples, "echo", "cpu_ms")
+    if strata is None or not echo:
+        return ""
+    return f"server CPU/call {strata:.2f} ms vs {echo:.2f} ms ({echo / strata:.2f}x)"

@@ -32,7 +32,15 @@ from bench.figures import (
     seconds,
 )
 from bench.results import Row, Target, say
-from bench.servers import Server, caddy_in_front, free_port, http_answers, wsgi_argv
+from bench.servers import (
+    Server,
+    caddy_in_front,
+    cpu_seconds,
+    free_port,
+    http_answers,
+    listening_root,
+    wsgi_argv,
+)
 
 PATH = "/api/v1/users/me"
 PEER_DATABASE = "strata_bench_peer"
@@ -103,6 +111,11 @@ class AuthenticatedRead(Figure):
             ),
         )
         endpoints = ctx.stack.endpoints
+        self.server_pids = {
+            "strata": listening_root(endpoints.ports.http["users"]),
+            "bare": int(bare.pid or 0),
+            "peer": int(peer.pid or 0),
+        }
         self.urls = {
             ("strata", "direct"): endpoints.http("users") + PATH,
             ("strata", "gateway"): endpoints.gateway + PATH,
@@ -119,6 +132,8 @@ class AuthenticatedRead(Figure):
         return str(self.peer_tokens if side == "peer" else self.strata_tokens)
 
     def _closed(self, side: str, url: str, duration: int, ctx: Context) -> Sample:
+        server = self.server_pids[side]
+        cpu_before = cpu_seconds(server)
         summary = k6.run(
             "http_read.js",
             {
@@ -129,7 +144,10 @@ class AuthenticatedRead(Figure):
                 "DURATION": seconds(duration),
             },
         )
-        return http_sample(summary)
+        sample = http_sample(summary)
+        # The app server's own CPU per request: steadier than throughput on a busy machine.
+        sample["cpu_ms"] = 1000 * (cpu_seconds(server) - cpu_before) / sample["requests"]
+        return sample
 
     def _rate(self, url: str, rate: float, ctx: Context) -> Sample:
         summary = k6.run(
@@ -171,7 +189,15 @@ class AuthenticatedRead(Figure):
             strata = median_of(samples, f"strata-{path}", "rps")
             where = "users :8002" if path == "direct" else "gateway :8080"
             suffix = "" if path == "direct" else " behind Caddy"
+            strata_cpu = median_of(samples, f"strata-{path}", "cpu_ms")
             for side, target in (("bare", THROUGHPUT_VS_BARE), ("peer", THROUGHPUT_VS_PEER)):
+                side_cpu = median_of(samples, f"{side}-{path}", "cpu_ms")
+                note = ""
+                if strata_cpu is not None and side_cpu:
+                    note = (
+                        f"app CPU/request {strata_cpu:.2f} ms vs {side_cpu:.2f} ms "
+                        f"({side_cpu / strata_cpu:.2f}x)"
+                    )
                 rows.append(
                     Row(
                         figure=f"read throughput, {where}, vs {SIDES[side]}",
@@ -180,6 +206,7 @@ class AuthenticatedRead(Figure):
                         baseline=median_of(samples, f"{side}-{path}", "rps"),
                         baseline_name=SIDES[side] + suffix,
                         target=target,
+                        note=note,
                     )
                 )
         for path in PATHS:
