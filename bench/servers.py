@@ -230,3 +230,8 @@ def cpu_seconds(pid: int) -> float:
             continue
         total += times.user + times.system
     return total
+
+
+def python_path(repo: Path) -> str:
+    """``PYTHONPATH`` for a child: the checkout first (``bench.*`` imports), then the caller's."""
+    return os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH", "")]))

@@ -36,6 +36,7 @@ from bench.figures import (
     seconds,
 )
 from bench.results import Row, Target
+from bench.servers import python_path
 from bench.stack import http_json
 
 P99_AT_RATE = Target("value", "<=", 250, "ms")
@@ -115,7 +116,7 @@ class EventsLatency(Figure):
             "DJANGO_SETTINGS_MODULE": "users_service.settings",
             "DATABASE_URL": stack.service_database_url(PRODUCER),
             "REDIS_URL": stack.redis_url(),
-            "PYTHONPATH": str(ctx.repo),
+            "PYTHONPATH": python_path(ctx.repo),
         }
         done = subprocess.run(
             [

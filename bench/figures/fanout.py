@@ -17,7 +17,7 @@ from bench import k6
 from bench.context import Context
 from bench.figures import Figure, Line, Sample, Samples, Trial, TrialFailed, median_of, rotate
 from bench.results import Row, Target
-from bench.servers import Server, asgi_argv, free_port, tcp_open
+from bench.servers import Server, asgi_argv, free_port, python_path, tcp_open
 
 P99_AT_RATE = Target("value", "<=", 150, "ms")
 DELIVERIES_VS_BARE = Target("ratio", ">=", 0.6)
@@ -158,7 +158,7 @@ def bare_channels(ctx: Context) -> Server:
             port=port,
             ready=lambda: tcp_open(port),
             cwd=ctx.repo,
-            env={"PYTHONPATH": str(ctx.repo), "REDIS_URL": ctx.stack.redis_url()},
+            env={"PYTHONPATH": python_path(ctx.repo), "REDIS_URL": ctx.stack.redis_url()},
         )
 
     return ctx.server("channels-bare", make)

@@ -29,6 +29,7 @@ from bench.servers import (
     free_port,
     listening_root,
     python_argv,
+    python_path,
     tcp_open,
 )
 
@@ -55,7 +56,7 @@ class GrpcGetUser(Figure):
                 port=port,
                 ready=lambda: tcp_open(port),
                 cwd=ctx.repo,
-                env={"PYTHONPATH": str(ctx.repo)},
+                env={"PYTHONPATH": python_path(ctx.repo)},
             )
 
         echo = ctx.server("grpc-echo", make)

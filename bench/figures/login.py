@@ -28,7 +28,7 @@ from bench.figures import (
     seconds,
 )
 from bench.results import Row, Target
-from bench.servers import Server, free_port, tcp_open, wsgi_argv
+from bench.servers import Server, free_port, python_path, tcp_open, wsgi_argv
 
 LOGIN_VS_ARGON2 = Target("ratio", "<=", 1.15)
 BASELINE_PASSWORD = "Quartz-Lantern-Orbit-42"  # noqa: S105 - the baseline's fixed password
@@ -96,7 +96,7 @@ class Login(Figure):
             "BENCH_ARGON2_MEMORY_KIB": str(self.params["memory_kib"]),
             "BENCH_ARGON2_PARALLELISM": str(self.params["parallelism"]),
             "BENCH_ARGON2_PASSWORD": BASELINE_PASSWORD,
-            "PYTHONPATH": str(ctx.repo),
+            "PYTHONPATH": python_path(ctx.repo),
         }
 
         def make() -> Server:

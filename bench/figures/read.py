@@ -39,6 +39,7 @@ from bench.servers import (
     free_port,
     http_answers,
     listening_root,
+    python_path,
     wsgi_argv,
 )
 
@@ -236,7 +237,7 @@ def _granian(ctx: Context, app: str, name: str, env: dict[str, str] | None = Non
         port=port,
         ready=http_answers(f"http://127.0.0.1:{port}{PATH}"),
         cwd=ctx.repo,
-        env={"PYTHONPATH": str(ctx.repo), **(env or {})},
+        env={"PYTHONPATH": python_path(ctx.repo), **(env or {})},
     )
 
 
@@ -257,7 +258,7 @@ def _migrate_and_seed_peer(ctx: Context, env: dict[str, str], *, users: int) -> 
         **os.environ,
         **env,
         "DJANGO_SETTINGS_MODULE": "bench.baselines.drf_peer.settings",
-        "PYTHONPATH": str(ctx.repo),
+        "PYTHONPATH": python_path(ctx.repo),
     }
     for argv in (
         ["migrate", "--noinput", "-v", "0"],
