@@ -42,6 +42,9 @@ CHAT_PRESENCE_TTL_SECONDS = env.int("CHAT_PRESENCE_TTL_SECONDS", default=60)
 # What may wait for one slow client before its socket is closed (1013): the bound on a
 # socket's memory whatever the client does.
 CHAT_WS_OUTBOX_BYTES = env.int("CHAT_WS_OUTBOX_BYTES", default=1024 * 1024)
+# A revoked socket refuses its client's frames at once and closes this much later, so that
+# the worker's notice about the same event reaches it first (the contract allows 2 s).
+CHAT_REVOKED_DRAIN_SECONDS = env.float("CHAT_REVOKED_DRAIN_SECONDS", default=1.0)
 # A typing frame is forwarded to the room at most this often per socket.
 CHAT_TYPING_INTERVAL_SECONDS = env.float("CHAT_TYPING_INTERVAL_SECONDS", default=2.0)
 # Sender names from users' BatchGetUsers, cached in Redis; users.user_updated forgets them.

@@ -480,6 +480,25 @@ async def test_revoking_events_close_every_socket_of_the_user_within_two_seconds
     await watcher.disconnect()
 
 
+async def test_a_revoked_socket_gets_the_notice_pushed_with_it_then_4401():
+    user_id = uuid.uuid4()
+    room = await db(make_room)()
+    socket = await join(room.slug, user_id)
+    event = _envelope(
+        "auth.sessions_revoked",
+        {"user_id": str(user_id), "reason": "password_changed", "revoked_before": time.time() + 1},
+    )
+    await database_call(consume)(event)
+    # The worker handles its own copy of the password change a moment later.
+    notice = {"type": "notification", "kind": "security.password_changed"}
+    await sync_to_async(push_to_user)(user_id=user_id, frame=notice)
+    assert await next_frame(socket, "notification") == notice
+    # The notice came after the revocation through the same group: the socket is revoked.
+    await socket.send_json_to({"type": "message.send", "body": "after revocation"})
+    await expect_close(socket, 4401, timeout=2)
+    assert await db(Message.objects.count)() == 0  # refused once revoked
+
+
 async def test_a_socket_opened_after_the_revocation_stays_open():
     user_id = uuid.uuid4()
     room = await db(make_room)()

@@ -57,6 +57,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.room: Room | None = None
         self.outbox: Outbox | None = None
         self.closing = False
+        self.revoked = False
+        self._drain: asyncio.Task[None] | None = None
         self._counted = False
         self._torn_down = False
         self._heartbeat: asyncio.Task[None] | None = None
@@ -132,8 +134,9 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self._torn_down = True
         if self._counted:
             WEBSOCKETS_OPEN.dec()
-        if self._heartbeat is not None:
-            self._heartbeat.cancel()
+        for task in (self._heartbeat, self._drain):
+            if task is not None:
+                task.cancel()
         if self.outbox is not None:
             await self.outbox.stop()
         if self.room is None or self.user is None:
@@ -167,7 +170,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await asyncio.sleep(interval)
             try:
                 if await self._revoked():
-                    await self._close(CLOSE_NOT_AUTHENTICATED)
+                    self._revoke(CLOSE_NOT_AUTHENTICATED)
                     return
                 await self._join_groups()
                 await live.socket_alive(
@@ -175,6 +178,22 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 )
             except Exception:  # Redis away for a moment: try again next beat
                 logger.warning("websocket_heartbeat_failed", room=self.room.slug, exc_info=True)
+
+    def _revoke(self, code: int) -> None:
+        """The user's tokens were revoked: refuse their frames now, close after the drain.
+
+        The close comes ``CHAT_REVOKED_DRAIN_SECONDS`` later (the contract allows two), so
+        that a frame pushed for the same cause, the worker's security notice, still
+        reaches this socket before its close code does.
+        """
+        if self.revoked or self.closing:
+            return
+        self.revoked = True
+        self._drain = asyncio.create_task(self._close_after_drain(code))
+
+    async def _close_after_drain(self, code: int) -> None:
+        await asyncio.sleep(settings.CHAT_REVOKED_DRAIN_SECONDS)
+        await self._close(code)
 
     async def _revoked(self) -> bool:
         assert self.user is not None
@@ -218,7 +237,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # -- client frames -----------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if self.closing or self.room is None:
+        if self.closing or self.revoked or self.room is None:
             return
         verdict = self._rate.check()
         if verdict is not Verdict.ALLOW:
@@ -311,7 +330,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         before = event.get("issued_before")
         if before is None or self.user.claims.issued_at < float(before):
-            await self._close(int(event.get("code") or CLOSE_NOT_AUTHENTICATED))
+            self._revoke(int(event.get("code") or CLOSE_NOT_AUTHENTICATED))
 
 
 class UnauthenticatedChatConsumer(ChatConsumer):
