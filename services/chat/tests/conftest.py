@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import importlib.util
-import sys
-import types
 from collections.abc import Iterator
 
 import pytest
@@ -12,22 +9,6 @@ from channels.layers import get_channel_layer
 from chassis.grpc.client import close_channels
 from chassis.grpc.testing import running_server
 from tests.directory_double import InMemoryUserDirectory, registration
-
-if importlib.util.find_spec("daphne") is None:
-    # channels.testing imports daphne for ChannelsLiveServerTestCase alone (django/channels
-    # #1942), so WebsocketCommunicator cannot be imported without it. Chat serves with
-    # uvicorn and never uses that test case: a stand-in that refuses to run lets the import
-    # work. It steps aside once daphne is installed.
-    class _NoDaphneProcess:
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            raise RuntimeError("daphne is not installed: ChannelsLiveServerTestCase is unusable")
-
-    _daphne = types.ModuleType("daphne")
-    _testing = types.ModuleType("daphne.testing")
-    _testing.DaphneProcess = _NoDaphneProcess  # type: ignore[attr-defined]
-    _daphne.testing = _testing  # type: ignore[attr-defined]
-    sys.modules.setdefault("daphne", _daphne)
-    sys.modules.setdefault("daphne.testing", _testing)
 
 
 @pytest.fixture(scope="session")
