@@ -10,10 +10,11 @@ import os
 import secrets
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from chassis.embedded.process import StartStop
 
 
 class MailDirHandler:
@@ -49,7 +50,7 @@ class MailDirHandler:
         return final
 
 
-class SmtpSink:
+class SmtpSink(StartStop):
     """An SMTP server on ``host:port`` running in a thread, storing mail in ``mail_dir``."""
 
     def __init__(self, mail_dir: Path, *, host: str = "127.0.0.1", port: int = 51025) -> None:
@@ -74,15 +75,3 @@ class SmtpSink:
         controller, self._controller = self._controller, None
         if controller is not None:
             controller.stop()
-
-    def __enter__(self) -> SmtpSink:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

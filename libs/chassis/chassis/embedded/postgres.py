@@ -12,11 +12,11 @@ import shutil
 import signal
 import subprocess
 from pathlib import Path
-from types import TracebackType
 
 import psycopg
 
 from chassis.embedded.process import (
+    StartStop,
     free_port,
     kill_stale,
     parent_death_signal,
@@ -34,7 +34,7 @@ def _bin_dir() -> Path:
     return Path(POSTGRES_BIN_PATH)
 
 
-class EmbeddedPostgres:
+class EmbeddedPostgres(StartStop):
     """Owns one data directory and the server that runs on it.
 
     ``start()`` initialises the directory when it is new, clears a server left behind by a
@@ -107,18 +107,6 @@ class EmbeddedPostgres:
     @property
     def pid(self) -> int | None:
         return self._process.pid if self._process and pid_is_alive(self._process.pid) else None
-
-    def __enter__(self) -> EmbeddedPostgres:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _prepare_user(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,8 @@ import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
+from types import TracebackType
+from typing import Self
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -82,3 +84,25 @@ def parent_death_signal(sig: int) -> Callable[[], None]:
         ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, sig)
 
     return arm
+
+
+class StartStop:
+    """``with server:`` starts it and stops it, whatever happens inside."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

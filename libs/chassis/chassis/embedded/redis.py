@@ -5,9 +5,9 @@ from __future__ import annotations
 import signal
 import subprocess
 from pathlib import Path
-from types import TracebackType
 
 from chassis.embedded.process import (
+    StartStop,
     free_port,
     kill_stale,
     parent_death_signal,
@@ -16,7 +16,7 @@ from chassis.embedded.process import (
 )
 
 
-class EmbeddedRedis:
+class EmbeddedRedis(StartStop):
     """A Redis on a TCP port of loopback, keeping its data under ``data_dir``.
 
     ``persist=False`` keeps nothing on disk (tests); ``True`` snapshots so a restarted dev
@@ -90,18 +90,6 @@ class EmbeddedRedis:
     @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
-
-    def __enter__(self) -> EmbeddedRedis:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _ready(self) -> bool:
         if self._process is not None and self._process.poll() is not None:
