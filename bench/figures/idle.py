@@ -1,5 +1,8 @@
 """Figure 6: idle WebSockets, resident memory per open connection of the WebSocket process.
 
+Measured once per run, in the first repetition, before any fan-out trial has grown the
+processes' heaps (memory they freed would be reused by the sockets and hide their cost).
+
 ``idle_sockets`` authenticated sockets spread over ``idle_rooms`` public rooms (joined on
 connect), opened by k6 and held; the process's RSS is read before they open (after a
 warm-up of a few sockets, so first-use imports and caches are not charged to them) and
@@ -116,6 +119,11 @@ class IdleWebSockets(Figure):
         return {"kb_per_conn": (after - before) / count, "sockets": count, "rss_mb": after / 1024}
 
     def trials(self, ctx: Context, repetition: int, samples: Samples) -> list[Trial]:
+        if repetition > 0:
+            # Once only, on processes no fan-out has grown yet (the runner orders the
+            # figures so): a process reuses memory freed by earlier load, so a later
+            # difference of RSS would understate what a socket costs.
+            return []
         sockets = ctx.profile.idle_sockets
         return rotate(
             [Trial(side, partial(self._measure, side, ctx, sockets)) for side in self.ports],

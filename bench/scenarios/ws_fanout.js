@@ -1,8 +1,10 @@
 // Chat fan-out: MEMBERS sockets in one room, all held by one VU so that the phases can
 // follow what the sockets see. Phases: connect (staggered), settle (until no presence
 // frame for SETTLE_MS), latency (SENDERS send RATE messages per second in all for
-// LATENCY_SECONDS), saturation (each sender keeps WINDOW messages in flight: it sends the
-// next one when its own message comes back, for SATURATION_SECONDS), then close.
+// LATENCY_SECONDS), drain (until no latency-phase message has arrived for DRAIN_MS, so a
+// backlog does not spill into the next phase), saturation (each sender keeps WINDOW
+// messages in flight: it sends the next one when its own message comes back, for
+// SATURATION_SECONDS), then close.
 // A message body carries "~fan|<phase>|<sent at, ms>|<sender index>|<sequence>".
 // URL is ws://host:port/ws/chat/<slug>/; TOKENS (optional) a JSON file, one per member.
 import { WebSocket } from 'k6/experimental/websockets';
@@ -19,8 +21,9 @@ const WINDOW = Number(__ENV.WINDOW || 4);
 const CONNECT_GAP_MS = Number(__ENV.CONNECT_GAP_MS || 5);
 const CONNECT_TIMEOUT_MS = Number(__ENV.CONNECT_TIMEOUT_SECONDS || 120) * 1000;
 const SETTLE_MS = Number(__ENV.SETTLE_MS || 1000);
-const SETTLE_MAX_MS = Number(__ENV.SETTLE_MAX_SECONDS || 60) * 1000;
+const SETTLE_MAX_MS = Number(__ENV.SETTLE_MAX_SECONDS || 120) * 1000;
 const DRAIN_MS = Number(__ENV.DRAIN_MS || 2000);
+const DRAIN_MAX_MS = Number(__ENV.DRAIN_MAX_SECONDS || 60) * 1000;
 const MARK = '"~fan|';
 // client_id must be new in every run: chat answers a known one with the stored message.
 const RUN = `${Date.now().toString(36)}-${Math.floor(Math.random() * 1e9).toString(36)}`;
@@ -49,6 +52,7 @@ export default function () {
   let openCount = 0;
   let phase = 'connect';
   let lastOther = Date.now();
+  let lastLatencyFrame = Date.now();
   let saturationEnd = 0;
   let sequence = 0;
 
@@ -77,6 +81,7 @@ export default function () {
     const fields = data.substring(at + 1, data.indexOf('"', at + 1)).split('|');
     const took = now - Number(fields[2]);
     if (fields[1] === 'L') {
+      lastLatencyFrame = now;
       latency.add(took);
       delivered.add(1);
       return;
@@ -148,7 +153,15 @@ export default function () {
     setTimeout(() => {
       phase = 'drain';
       timers.forEach((timer) => clearInterval(timer));
-      setTimeout(saturationPhase, DRAIN_MS);
+      const drainStarted = Date.now();
+      const waitDrained = setInterval(() => {
+        const now = Date.now();
+        if (now - lastLatencyFrame < DRAIN_MS && now - drainStarted < DRAIN_MAX_MS) {
+          return;
+        }
+        clearInterval(waitDrained);
+        saturationPhase();
+      }, 100);
     }, LATENCY_MS);
   }
 
