@@ -147,18 +147,19 @@ class ChatFanout(Figure):
         return rows
 
 
-def bare_channels(ctx: Context) -> Server:
+def bare_channels_server(ctx: Context) -> Server:
     """The bare Channels consumer under the chat WebSocket process's uvicorn flags."""
+    port = free_port()
+    return Server(
+        name="channels-bare",
+        argv=asgi_argv(ctx.repo, "bench.baselines.channels_fanout.asgi:application", port),
+        port=port,
+        ready=lambda: tcp_open(port),
+        cwd=ctx.repo,
+        env={"PYTHONPATH": python_path(ctx.repo), "REDIS_URL": ctx.stack.redis_url()},
+    )
 
-    def make() -> Server:
-        port = free_port()
-        return Server(
-            name="channels-bare",
-            argv=asgi_argv(ctx.repo, "bench.baselines.channels_fanout.asgi:application", port),
-            port=port,
-            ready=lambda: tcp_open(port),
-            cwd=ctx.repo,
-            env={"PYTHONPATH": python_path(ctx.repo), "REDIS_URL": ctx.stack.redis_url()},
-        )
 
-    return ctx.server("channels-bare", make)
+def bare_channels(ctx: Context) -> Server:
+    """The shared bare Channels server, started on first use."""
+    return ctx.server("channels-bare", partial(bare_channels_server, ctx))

@@ -1,7 +1,10 @@
 """Figure 6: idle WebSockets, resident memory per open connection of the WebSocket process.
 
-Measured once per run, in the first repetition, before any fan-out trial has grown the
-processes' heaps (memory they freed would be reused by the sockets and hide their cost).
+Measured on fresh processes started for it: a second chat WebSocket process (the dev
+stack's command line, environment and working directory, on another port) and a fresh
+bare Channels process. A process that has served load before keeps the memory it freed
+and would reuse it for the sockets, hiding their cost; for the same reason the figure is
+measured once per run, in the first repetition.
 
 ``idle_sockets`` authenticated sockets spread over ``idle_rooms`` public rooms (joined on
 connect), opened by k6 and held; the process's RSS is read before they open (after a
@@ -15,6 +18,7 @@ from __future__ import annotations
 import signal
 import time
 from functools import partial
+from pathlib import Path
 from statistics import median
 
 import psutil
@@ -22,9 +26,9 @@ import psutil
 from bench import k6
 from bench.context import Context
 from bench.figures import Figure, Line, Sample, Samples, Trial, TrialFailed, median_of, rotate
-from bench.figures.fanout import bare_channels
+from bench.figures.fanout import bare_channels_server
 from bench.results import Row, Target
-from bench.servers import listener
+from bench.servers import Server, asgi_argv, free_port, listener, tcp_open
 
 PER_CONNECTION = Target("value", "<=", 60, "KB")
 IDLE_USERS = 200
@@ -71,8 +75,8 @@ class IdleWebSockets(Figure):
         self.rooms = ctx.json_file("idle-rooms.json", rooms)
         self.tokens = ctx.json_file("idle-tokens.json", [u.access_token for u in users])
         self.ports = {
-            "strata": ctx.stack.endpoints.ports.websocket,
-            "bare": bare_channels(ctx).port,
+            "strata": ctx.server("chat-ws-fresh", partial(_fresh_chat_ws, ctx)).port,
+            "bare": ctx.server("channels-bare-fresh", partial(_fresh_bare, ctx)).port,
         }
         if profile.idle_warmup_sockets:  # first-use costs (imports, caches, pools), unmeasured
             for side in self.ports:
@@ -143,3 +147,27 @@ class IdleWebSockets(Figure):
                 note="" if rss is None else f"process RSS {rss:.0f} MB with the sockets open",
             )
         ]
+
+
+def _fresh_chat_ws(ctx: Context) -> Server:
+    """Another chat WebSocket process, exactly as the dev stack runs its own."""
+    running = listener(ctx.stack.endpoints.ports.websocket)
+    port = free_port()
+    env = dict(running.environ())
+    metrics = ctx.scratch / "chat-ws-fresh-metrics"
+    metrics.mkdir(parents=True, exist_ok=True)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics)
+    return Server(
+        name="chat-ws-fresh",
+        argv=asgi_argv(ctx.repo, "chat_service.asgi:application", port),
+        port=port,
+        ready=lambda: tcp_open(port),
+        cwd=Path(running.cwd()),
+        env=env,
+    )
+
+
+def _fresh_bare(ctx: Context) -> Server:
+    server = bare_channels_server(ctx)
+    server.name = "channels-bare-fresh"
+    return server
