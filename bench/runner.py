@@ -128,20 +128,12 @@ def _measure(ctx: Context, figures: list[Figure]) -> list[Row]:
 
     samples: dict[str, Samples] = {figure.key: {} for figure in ready}
     errors: dict[str, list[str]] = {figure.key: [] for figure in ready}
-    for repetition in range(ctx.profile.repetitions):
-        say(f"repetition {repetition + 1}/{ctx.profile.repetitions}")
-        for figure in ready:
-            for trial in figure.trials(ctx, repetition, samples[figure.key]):
-                began = time.monotonic()
-                try:
-                    sample = trial.run()
-                except Exception as error:
-                    say(f"  {figure.key} {trial.name}: FAILED: {error}")
-                    errors[figure.key].append(f"{trial.name}: {error}")
-                    continue
-                samples[figure.key].setdefault(trial.name, []).append(sample)
-                took = time.monotonic() - began
-                say(f"  {figure.key} {trial.name}: {_describe(sample)} ({took:.0f}s)")
+    try:
+        _repeat(ctx, ready, samples, errors)
+    except KeyboardInterrupt:
+        # Stopped early (Ctrl-C, SIGTERM): report what was measured, and say so.
+        say("interrupted: reporting the repetitions measured so far")
+        ctx.note("The run was interrupted; figures are medians of the trials it completed.")
 
     rows: list[Row] = []
     for figure in figures:
@@ -164,3 +156,25 @@ def _measure(ctx: Context, figures: list[Figure]) -> list[Row]:
             )
         rows += figure_rows
     return rows
+
+
+def _repeat(
+    ctx: Context,
+    ready: list[Figure],
+    samples: dict[str, Samples],
+    errors: dict[str, list[str]],
+) -> None:
+    for repetition in range(ctx.profile.repetitions):
+        say(f"repetition {repetition + 1}/{ctx.profile.repetitions}")
+        for figure in ready:
+            for trial in figure.trials(ctx, repetition, samples[figure.key]):
+                began = time.monotonic()
+                try:
+                    sample = trial.run()
+                except Exception as error:
+                    say(f"  {figure.key} {trial.name}: FAILED: {error}")
+                    errors[figure.key].append(f"{trial.name}: {error}")
+                    continue
+                samples[figure.key].setdefault(trial.name, []).append(sample)
+                took = time.monotonic() - began
+                say(f"  {figure.key} {trial.name}: {_describe(sample)} ({took:.0f}s)")
