@@ -30,6 +30,7 @@ from chassis.events.housekeeping import purge_delivered, purge_processed
 from chassis.events.models import OutboxEvent, ProcessedEvent
 from chassis.events.relay import celery_app, relay_pending
 from chassis.observability.context import bound_request_id
+from chassis.testing.celery_worker import database_url_for_subprocesses
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -262,11 +263,10 @@ print(relay_pending())
 
 
 def run_django(code: str, *, broker_url: str) -> str:
-    db = connection.settings_dict
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "chassis_tests_app.settings",
-        "DATABASE_URL": f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "DATABASE_URL": database_url_for_subprocesses(),
         "CELERY_BROKER_URL": broker_url,
     }
     done = subprocess.run(

@@ -6,30 +6,21 @@ import time
 import uuid
 
 import pytest
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from auth_service.accounts.models import RefreshSession
 from chassis.auth.revocation import revoked_before
-from chassis.events import Envelope
 from chassis.events.consuming import consume
 from chassis.events.models import OutboxEvent, ProcessedEvent
 from chassis.events.registry import subscribed_types
+from chassis.testing.events import make_envelope
 from tests.factories import login
 
 pytestmark = pytest.mark.django_db
 
 
 def envelope(event_type, **payload):
-    return Envelope(
-        id=str(uuid.uuid4()),
-        type=event_type,
-        occurred_at=timezone.now().isoformat(),
-        producer="users",
-        payload=payload,
-        request_id=None,
-        aggregate_id=payload.get("user_id"),
-    )
+    return make_envelope(event_type, payload, producer="users")
 
 
 def test_auth_subscribes_to_what_the_catalogue_routes_to_it(settings):

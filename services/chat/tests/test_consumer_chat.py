@@ -20,6 +20,7 @@ from chassis.auth.revocation import revoke_tokens_before
 from chassis.events import Envelope
 from chassis.events.consuming import consume
 from chassis.realtime import push_to_user
+from chassis.testing.events import make_envelope
 from chassis.testing.tokens import mint_access_token
 from chat_service.rooms.database import database_call
 from chat_service.rooms.models import Membership, Message
@@ -437,15 +438,7 @@ async def test_presence_continues_after_redis_lost_the_version_counter():
 
 
 def _envelope(event_type: str, payload: dict, *, occurred_at: str | None = None) -> Envelope:
-    return Envelope(
-        id=str(uuid.uuid4()),
-        type=event_type,
-        occurred_at=occurred_at or timezone.now().isoformat(),
-        producer="test",
-        payload=payload,
-        request_id=None,
-        aggregate_id=payload.get("user_id"),
-    )
+    return make_envelope(event_type, payload, occurred_at=occurred_at)
 
 
 REVOKING_EVENTS = {

@@ -18,16 +18,15 @@ import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from channels.layers import get_channel_layer
-from django.db import connections
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
 from chassis.embedded.process import free_port
+from chassis.testing.celery_worker import database_url_for_subprocesses
 from chassis.testing.tokens import mint_access_token
 from chat_service.rooms.database import database_call
 from tests.factories import make_room
@@ -64,18 +63,12 @@ class Server:
             return str(reply.read().decode())
 
 
-def _database_url() -> str:
-    db = connections["default"].settings_dict
-    password = f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else ""
-    return f"postgresql://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
 def _run_server(
     django_db_blocker, directory_port: int, log: Path, **settings: str
 ) -> Iterator[Server]:
     port = free_port()
     with django_db_blocker.unblock():
-        database_url = _database_url()
+        database_url = database_url_for_subprocesses()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,  # the test database, which the test run created

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
 
 from chassis.events import Envelope
 from chassis.events.consuming import consume
+from chassis.testing.events import make_envelope
 from chat_service.rooms.directory import sender_name
 from chat_service.rooms.handlers import _unix_time
 
@@ -18,15 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def envelope(event_type: str, payload: dict) -> Envelope:
-    return Envelope(
-        id=str(uuid.uuid4()),
-        type=event_type,
-        occurred_at=timezone.now().isoformat(),
-        producer="users",
-        payload=payload,
-        request_id=None,
-        aggregate_id=payload["user_id"],
-    )
+    return make_envelope(event_type, payload, producer="users")
 
 
 def test_a_rename_forgets_the_cached_name(user_directory):

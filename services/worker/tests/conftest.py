@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.utils import timezone
 
 from chassis.crypto.event_secrets import seal_event_secret
 from chassis.events import Envelope
+from chassis.testing.events import make_envelope
 from tests.mail_sink import MailSink
 from worker_service.notifications.handlers import RESET_TOKEN_PURPOSE
 
@@ -37,15 +37,7 @@ def sink(tmp_path: Path, settings: Any) -> Iterator[MailSink]:
 
 
 def envelope(event_type: str, payload: dict[str, Any], *, aggregate_id: str = "") -> Envelope:
-    return Envelope(
-        id=str(uuid.uuid4()),
-        type=event_type,
-        occurred_at=timezone.now().astimezone(UTC).isoformat(),
-        producer="auth",
-        payload=payload,
-        request_id=None,
-        aggregate_id=aggregate_id or None,
-    )
+    return make_envelope(event_type, payload, producer="auth", aggregate_id=aggregate_id or None)
 
 
 def person(**overrides: Any) -> dict[str, Any]:

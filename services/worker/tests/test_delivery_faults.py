@@ -28,7 +28,7 @@ from chassis.events.models import DeadLetter, OutboxEvent, ProcessedEvent
 from chassis.testing.celery_worker import (
     WorkerProcess,
     celery_worker,
-    database_url_for_workers,
+    database_url_for_subprocesses,
     eventually,
 )
 from tests.conftest import DATABASES, password_changed, registered, reset_requested
@@ -204,7 +204,7 @@ def run_django(code: str, *args: str, broker_url: str) -> str:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "worker_service.settings",
-        "DATABASE_URL": database_url_for_workers(),
+        "DATABASE_URL": database_url_for_subprocesses(),
         "CELERY_BROKER_URL": broker_url,
     }
     done = subprocess.run(

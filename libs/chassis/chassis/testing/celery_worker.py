@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.db import connection
@@ -34,10 +35,11 @@ def eventually(check: Callable[[], bool], *, log: Path, timeout: float = 20) -> 
         time.sleep(0.05)
 
 
-def database_url_for_workers() -> str:
-    """The URL of the database the test run uses, for a worker in another process."""
+def database_url_for_subprocesses() -> str:
+    """The URL of the database the test run uses, for a server or worker in another process."""
     db = connection.settings_dict
-    return f"postgresql://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    password = f":{quote(db['PASSWORD'])}" if db.get("PASSWORD") else ""
+    return f"postgresql://{db['USER']}{password}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 @contextmanager
@@ -58,7 +60,7 @@ def celery_worker(
     """
     environment = {
         **os.environ,
-        "DATABASE_URL": database_url_for_workers(),
+        "DATABASE_URL": database_url_for_subprocesses(),
         "LOG_FORMAT": "console",
         **(env or {}),
     }

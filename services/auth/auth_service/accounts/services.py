@@ -124,23 +124,31 @@ def account_register(
     password_hash = make_password(password)
     user = directory_user_create(user_id=user_id, email=email, name=name, phone=phone)
     with transaction.atomic():
-        credential = Credential(
-            id=user_id,
-            email=email,
-            name=name,
-            password_hash=password_hash,
-            password_changed_at=timezone.now(),
+        credential = _credential_insert(
+            user_id=user_id, email=email, name=name, password_hash=password_hash
         )
-        credential.full_clean(validate_unique=False, validate_constraints=False)
-        try:
-            with transaction.atomic():
-                credential.save(force_insert=True)
-        except IntegrityError as exc:  # a concurrent registration won this address
-            raise Conflict(
-                "An account with this email already exists.", code="email_taken"
-            ) from exc
         _registered_event(credential)
     return Registration(credential=credential, role=user.role, created_at=user.created_at)
+
+
+def _credential_insert(
+    *, user_id: uuid.UUID, email: str, name: str, password_hash: str
+) -> Credential:
+    """Store a new credential; a concurrent registration of the address is a conflict."""
+    credential = Credential(
+        id=user_id,
+        email=email,
+        name=name,
+        password_hash=password_hash,
+        password_changed_at=timezone.now(),
+    )
+    credential.full_clean(validate_unique=False, validate_constraints=False)
+    try:
+        with transaction.atomic():
+            credential.save(force_insert=True)
+    except IntegrityError as exc:  # a concurrent registration won this address
+        raise Conflict("An account with this email already exists.", code="email_taken") from exc
+    return credential
 
 
 # Sessions ---------------------------------------------------------------------------
@@ -475,15 +483,9 @@ def account_seed(*, email: str, password: str, name: str, role: Role) -> tuple[C
     with transaction.atomic():
         created = credential is None
         if credential is None:
-            credential = Credential(
-                id=user_id,
-                email=email,
-                name=name,
-                password_hash=password_hash,
-                password_changed_at=timezone.now(),
+            credential = _credential_insert(
+                user_id=user_id, email=email, name=name, password_hash=password_hash
             )
-            credential.full_clean(validate_unique=False, validate_constraints=False)
-            credential.save(force_insert=True)
         else:
             _password_set(credential=credential, password_hash=password_hash)
         _registered_event(credential)
