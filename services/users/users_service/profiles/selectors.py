@@ -8,9 +8,11 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from chassis.errors import NotFound
+from chassis.queries import PrimaryKeyGet
 from users_service.profiles.models import Profile
 
 CARD_CACHE_SECONDS = 300
@@ -46,10 +48,14 @@ def card_cache_key(profile_id: uuid.UUID | str) -> str:
     return _CARD_KEY.format(id=profile_id)
 
 
+# GET /users/me and gRPC GetUser, the two hottest reads, come through here.
+_profile_by_pk = PrimaryKeyGet(Profile)
+
+
 def profile_get(*, profile_id: uuid.UUID | str) -> Profile:
     try:
-        return Profile.objects.get(pk=profile_id)
-    except (Profile.DoesNotExist, ValueError) as exc:
+        return _profile_by_pk(profile_id)
+    except (Profile.DoesNotExist, ValueError, ValidationError) as exc:
         raise NotFound("No user with this id.") from exc
 
 
