@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from rest_framework.test import APIClient
 
+from chassis.auth import tokens
 from chassis.auth.revocation import revoke_tokens_before
 from chassis.testing.forged_tokens import FORGERY_NAMES, forgeries, test_signer
 from chassis.testing.tokens import jwks_for_tests, mint_access_token
@@ -81,6 +82,54 @@ def test_authentication_costs_no_database_query(django_assert_num_queries):
         assert call(token).status_code == 200
     with django_assert_num_queries(0):  # warm caches
         assert call(token).status_code == 200
+
+
+@pytest.fixture
+def signature_checks(monkeypatch):
+    """How many times a token's signature and claims were checked (cache misses)."""
+    checked: list[str] = []
+    verify_signed = tokens._verify_signed
+
+    def counting(token: str):
+        checked.append(token)
+        return verify_signed(token)
+
+    monkeypatch.setattr(tokens, "_verify_signed", counting)
+    return checked
+
+
+def test_a_verified_token_is_checked_once_then_served_from_the_cache(signature_checks):
+    token = mint_access_token(user_id=uuid.uuid4())
+    for _ in range(3):
+        assert call(token).status_code == 200
+    assert signature_checks == [token]
+
+
+def test_cached_tokens_are_checked_again_after_the_cache_lifetime(monkeypatch, signature_checks):
+    monkeypatch.setattr(tokens, "VERIFIED_CACHE_SECONDS", 0.2)
+    token = mint_access_token(user_id=uuid.uuid4())
+    assert call(token).status_code == 200
+    time.sleep(0.3)
+    assert call(token).status_code == 200
+    assert signature_checks == [token, token]
+
+
+def test_a_cached_token_still_expires(settings):
+    settings.JWT_LEEWAY_SECONDS = 0
+    issued_at = int(time.time())
+    token = mint_access_token(user_id=uuid.uuid4(), issued_at=issued_at, expires_in=2)
+    assert call(token).status_code == 200
+    time.sleep(issued_at + 2 - time.time() + 0.05)
+    response = call(token)
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_expired"
+
+
+def test_the_verified_tokens_are_bounded(monkeypatch):
+    monkeypatch.setattr(tokens, "_MAX_VERIFIED", 3)
+    for _ in range(7):
+        assert call(mint_access_token(user_id=uuid.uuid4())).status_code == 200
+        assert len(tokens._verified) <= 3
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 from auth_service.keys.material import private_pem, public_jwk, thumbprint
 from auth_service.keys.models import SigningKey
 from auth_service.keys.services import signing_key_current, signing_key_rotate
-from chassis.auth.tokens import TokenError, jwks_client, verify_access_token
+from chassis.auth.tokens import TokenError, forget_verified_tokens, jwks_client, verify_access_token
 from tests.factories import login
 
 JWKS = "/.well-known/jwks.json"
@@ -116,7 +116,9 @@ def test_rotation_round_trip(auth_jwks, account, settings):
     retired = SigningKey.objects.get(kid=old_kid)
     assert (retired.status, retired.private_key) == ("retired", None)
     assert kids() == [new_kid]
-    jwks_client.cache_clear()  # what the verifiers' cache lifetime does
+    # What the verifiers' cache lifetimes do (the JWKS's, then their verified tokens').
+    jwks_client.cache_clear()
+    forget_verified_tokens()
     with pytest.raises(TokenError) as error:
         verify_access_token(old_token)
     assert error.value.code == "invalid_token"

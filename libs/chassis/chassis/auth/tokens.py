@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +20,16 @@ from chassis.auth.roles import Role
 # the public key, "none") is refused before any key is looked at.
 ALLOWED_ALGORITHMS = ("RS256", "ES256", "EdDSA")
 REQUIRED_CLAIMS = ["iss", "aud", "sub", "role", "iat", "exp", "jti"]
+
+# Verified tokens, by their exact text: a client sends the same token for its whole
+# lifetime, and the ES256 check was the largest cost of an authenticated read after the
+# database. An entry lives a minute at most, never past the token's expiry: a key taken
+# out of the JWKS stops its tokens at most that much later than the JWKS cache alone
+# would. Revocation markers are checked on every call regardless.
+VERIFIED_CACHE_SECONDS = 60.0
+_MAX_VERIFIED = 10_000
+_verified: dict[str, tuple[float, AccessClaims]] = {}
+_verified_lock = threading.Lock()
 
 
 class TokenError(Exception):
@@ -53,8 +65,15 @@ def jwks_client() -> jwt.PyJWKClient:
 
 @receiver(setting_changed)
 def _forget_jwks_client(*, setting: str, **kwargs: object) -> None:
-    if setting.startswith("AUTH_JWKS"):
+    if setting.startswith(("AUTH_JWKS", "JWT_")):
         jwks_client.cache_clear()
+        forget_verified_tokens()
+
+
+def forget_verified_tokens() -> None:
+    """Drop the process's verified tokens (tests, and after the signing keys change)."""
+    with _verified_lock:
+        _verified.clear()
 
 
 def _signing_key(token: str) -> jwt.PyJWK:
@@ -84,6 +103,24 @@ def verify_access_token(token: str) -> AccessClaims:
     Raises :class:`TokenError` with code ``token_expired``, ``token_revoked`` or
     ``invalid_token``.
     """
+    now = time.time()
+    cached = _verified.get(token)
+    if cached is not None and now < cached[0]:
+        claims = cached[1]
+    else:
+        claims = _verify_signed(token)
+        keep_until = min(now + VERIFIED_CACHE_SECONDS, claims.expires_at)
+        with _verified_lock:
+            if len(_verified) >= _MAX_VERIFIED:
+                _verified.clear()  # bounded: a burst of new tokens costs one check each
+            _verified[token] = (keep_until, claims)
+    marker = revoked_before(str(claims.user_id))
+    if marker is not None and claims.issued_at < marker:
+        raise TokenError("token_revoked", "The access token has been revoked.")
+    return claims
+
+
+def _verify_signed(token: str) -> AccessClaims:
     key = _signing_key(token)
     try:
         claims = jwt.decode(
@@ -104,9 +141,6 @@ def verify_access_token(token: str) -> AccessClaims:
         role = Role(claims["role"])
     except ValueError as exc:
         raise TokenError("invalid_token", "The access token's claims are not valid.") from exc
-    marker = revoked_before(str(user_id))
-    if marker is not None and float(claims["iat"]) < marker:
-        raise TokenError("token_revoked", "The access token has been revoked.")
     return AccessClaims(
         user_id=user_id,
         role=role,

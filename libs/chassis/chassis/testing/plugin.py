@@ -122,10 +122,12 @@ def _flush_redis(request: pytest.FixtureRequest) -> Iterator[None]:
     from django.conf import settings
 
     from chassis.auth.revocation import forget_cached_markers
+    from chassis.auth.tokens import forget_verified_tokens
 
     client = redis.Redis.from_url(settings.REDIS_URL)
     client.flushdb()
     forget_cached_markers()
+    forget_verified_tokens()
     yield
     client.close()
 
