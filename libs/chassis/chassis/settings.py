@@ -128,7 +128,7 @@ def service_settings(
     database.update(
         {
             "CONN_MAX_AGE": env.int("DATABASE_CONN_MAX_AGE", default=60),
-            "CONN_HEALTH_CHECKS": True,
+            "CONN_HEALTH_CHECKS": env.bool("DATABASE_CONN_HEALTH_CHECKS", default=True),
             # Each service sees only its own schema; its role may use nothing else.
             "OPTIONS": {"options": f"-c search_path={schema}", "connect_timeout": 5},
             # Parallel test runs of several services may share one server.

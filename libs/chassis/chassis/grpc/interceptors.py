@@ -87,6 +87,11 @@ def metadata_value(context: grpc.ServicerContext, key: str) -> str | None:
 class ScopedInterceptor(ServerInterceptor, ABC):
     """Runs :meth:`scope` around every call of every method the server knows."""
 
+    def __init__(self) -> None:
+        # gRPC asks every interceptor for the handler of every call; a method's handler
+        # never changes, so each is wrapped once (method -> (handler, wrapped)).
+        self._wrapped: dict[str, tuple[Handler, Handler]] = {}
+
     def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Handler | None],
@@ -96,7 +101,11 @@ class ScopedInterceptor(ServerInterceptor, ABC):
         if handler is None:  # unknown method: gRPC answers UNIMPLEMENTED
             return None
         method = handler_call_details.method
-        return _wrap_handler(handler, lambda context: self.scope(method, context))
+        known = self._wrapped.get(method)
+        if known is None or known[0] is not handler:
+            known = (handler, _wrap_handler(handler, functools.partial(self.scope, method)))
+            self._wrapped[method] = known
+        return known[1]
 
     @abstractmethod
     def scope(self, method: str, context: grpc.ServicerContext) -> AbstractContextManager[object]:
