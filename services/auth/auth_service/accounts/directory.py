@@ -80,11 +80,26 @@ def directory_user_create(
         raise _unavailable(error, call="CreateUser") from error
 
 
+class PendingUser:
+    """A ``GetUser`` call under way; :meth:`result` waits for it."""
+
+    def __init__(self, user_id: uuid.UUID) -> None:
+        request = pb.GetUserRequest(id=str(user_id))
+        self._call = stub(UserDirectoryStub, "users").GetUser.future(request)
+
+    def result(self) -> DirectoryUser | None:
+        """The user's profile, active or not; ``None`` when users has none."""
+        try:
+            return _user(self._call.result())
+        except grpc.RpcError as error:
+            if error.code() == grpc.StatusCode.NOT_FOUND:
+                return None
+            raise _unavailable(error, call="GetUser") from error
+
+    def cancel(self) -> None:
+        self._call.cancel()  # type: ignore[no-untyped-call]  # untyped in grpc-stubs
+
+
 def directory_user_get(*, user_id: uuid.UUID) -> DirectoryUser | None:
     """The user's profile, active or not; ``None`` when users has none."""
-    try:
-        return _user(stub(UserDirectoryStub, "users").GetUser(pb.GetUserRequest(id=str(user_id))))
-    except grpc.RpcError as error:
-        if error.code() == grpc.StatusCode.NOT_FOUND:
-            return None
-        raise _unavailable(error, call="GetUser") from error
+    return PendingUser(user_id).result()

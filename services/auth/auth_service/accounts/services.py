@@ -20,6 +20,7 @@ from redis.exceptions import RedisError
 from auth_service.accounts.addresses import normalise_email
 from auth_service.accounts.directory import (
     DirectoryUser,
+    PendingUser,
     directory_user_create,
     directory_user_get,
 )
@@ -208,9 +209,13 @@ def session_login(*, email: str, password: str, client: ClientInfo) -> TokenPair
         credential.password_hash = make_password(raw)
         credential.save(update_fields=["password_hash", "updated_at"])
 
+    # Ask users for the account's standing while Argon2 runs (it releases the GIL): the
+    # round trip then costs the login nothing.
+    pending = PendingUser(credential.id)
     if not check_password(password, credential.password_hash, setter=rehash):
+        pending.cancel()
         raise _login_failed(email)
-    user = directory_user_get(user_id=credential.id)
+    user = pending.result()
     if user is None or not user.is_active:
         raise _login_failed(email)
     lockout_clear(email)
