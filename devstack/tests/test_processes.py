@@ -99,7 +99,7 @@ def test_commands_are_the_documented_ones(platform: Platform) -> None:
     assert by_name["auth-grpc"].ready == "grpc"
     celery = by_name["chat-celery"]
     assert celery.argv[1:] == (
-        "-A", "chat_service", "worker", "--queues", "chat", "--concurrency", "1",
+        "-A", "chat_service", "worker", "--queues", "chat", "--concurrency", "2",
         "--hostname", "chat@%h", "--without-mingle", "--without-gossip", "--loglevel", "INFO",
     )  # fmt: skip
     assert celery.env["CELERY_METRICS_PORT"] == "9163"
