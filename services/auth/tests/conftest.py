@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from auth_service.celery import app as celery_app
+from auth_service.keys.services import forget_signing_key
 from chassis.grpc.client import close_channels
 from chassis.grpc.testing import running_server
 from strata.users.v1 import user_directory_pb2_grpc as users_grpc
@@ -23,6 +24,12 @@ def _cheap_hashing(settings: Any) -> None:
     settings.ARGON2_TIME_COST = 1
     settings.ARGON2_MEMORY_KIB = 8
     settings.ARGON2_PARALLELISM = 1
+
+
+@pytest.fixture(autouse=True)
+def _no_remembered_signing_key() -> None:
+    """Each test's database starts without keys: a key remembered from another is gone."""
+    forget_signing_key()
 
 
 @pytest.fixture(autouse=True)

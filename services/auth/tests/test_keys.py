@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+import uuid
 from datetime import timedelta
 from io import StringIO
 
@@ -14,9 +16,16 @@ from django.db import connection
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from auth_service.keys import services as keys_services
 from auth_service.keys.material import private_pem, public_jwk, thumbprint
 from auth_service.keys.models import SigningKey
-from auth_service.keys.services import signing_key_current, signing_key_rotate
+from auth_service.keys.services import (
+    access_token_issue,
+    retirement_grace,
+    signing_key_current,
+    signing_key_rotate,
+)
+from chassis.auth.roles import Role
 from chassis.auth.tokens import TokenError, forget_verified_tokens, jwks_client, verify_access_token
 from tests.factories import login
 
@@ -84,6 +93,20 @@ def test_each_supported_algorithm_verifies_end_to_end(auth_jwks, account, algori
     assert verify_access_token(token).user_id == member.id
 
 
+@pytest.mark.django_db
+def test_another_process_rotation_is_used_within_the_signing_key_cache_time(monkeypatch):
+    monkeypatch.setattr(keys_services, "SIGNING_KEY_CACHE_SECONDS", 0.2)
+    user_id = uuid.uuid4()
+    first = access_token_issue(user_id=user_id, role=Role.USER).kid
+    # Another process rotates: this one's memory of the active key is left as it was.
+    remembered = keys_services._signing
+    signing_key_rotate()
+    keys_services._signing = remembered
+    assert access_token_issue(user_id=user_id, role=Role.USER).kid == first
+    time.sleep(0.25)
+    assert access_token_issue(user_id=user_id, role=Role.USER).kid != first
+
+
 def test_rotation_round_trip(auth_jwks, account, settings):
     member = account()
     old_token = login(APIClient(), member).json()["access_token"]
@@ -108,7 +131,7 @@ def test_rotation_round_trip(auth_jwks, account, settings):
 
     # Once the access-token lifetime (and leeway) has passed, it goes.
     SigningKey.objects.filter(kid=old_kid).update(
-        retiring_since=timezone.now() - timedelta(seconds=settings.ACCESS_TOKEN_TTL_SECONDS + 10)
+        retiring_since=timezone.now() - retirement_grace() - timedelta(seconds=1)
     )
     out = StringIO()
     call_command("retire_signing_keys", stdout=out)

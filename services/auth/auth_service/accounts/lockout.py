@@ -15,6 +15,7 @@ never the address itself. STRATA_RELAXED_THROTTLES does not apply here.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.crypto import salted_hmac
@@ -40,11 +41,23 @@ def wait_after(failures: int) -> int:
     )
 
 
-def lockout_remaining(email: str) -> int:
-    """Whole seconds until ``email`` may try again; 0 when it is not locked."""
-    _, locked = _keys(email)
-    remaining_ms = get_redis_connection("default").pttl(locked)
-    return math.ceil(remaining_ms / 1000) if remaining_ms > 0 else 0
+@dataclass(frozen=True)
+class LockoutStatus:
+    remaining: int  # whole seconds until the address may try again; 0: not locked
+    has_failures: bool  # failures are on record, for a successful login to clear
+
+
+def lockout_status(email: str) -> LockoutStatus:
+    """Where ``email`` stands, in one round trip."""
+    failures_key, locked_key = _keys(email)
+    with get_redis_connection("default").pipeline(transaction=False) as pipe:
+        pipe.pttl(locked_key)
+        pipe.exists(failures_key)
+        remaining_ms, failures = pipe.execute()
+    return LockoutStatus(
+        remaining=math.ceil(remaining_ms / 1000) if remaining_ms > 0 else 0,
+        has_failures=bool(failures),
+    )
 
 
 def lockout_record_failure(email: str) -> int:

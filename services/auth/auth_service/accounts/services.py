@@ -27,7 +27,7 @@ from auth_service.accounts.directory import (
 from auth_service.accounts.lockout import (
     lockout_clear,
     lockout_record_failure,
-    lockout_remaining,
+    lockout_status,
 )
 from auth_service.accounts.metrics import LOGINS, REFRESH_REUSE_DETECTED, TOKENS_ISSUED
 from auth_service.accounts.models import Credential, PasswordResetToken, RefreshSession
@@ -196,10 +196,10 @@ def session_login(*, email: str, password: str, client: ClientInfo) -> TokenPair
     first two cost the same Argon2 hash. Each counts towards the address's lockout.
     """
     email = normalise_email(email)
-    locked_for = lockout_remaining(email)
-    if locked_for:
+    lockout = lockout_status(email)
+    if lockout.remaining:
         LOGINS.labels("locked_out").inc()
-        raise Throttled("Too many failed logins. Try again later.", retry_after=locked_for)
+        raise Throttled("Too many failed logins. Try again later.", retry_after=lockout.remaining)
     credential = credential_by_email(email=email)
     if credential is None:
         make_password(password)  # one Argon2 hash, as checking a real one costs
@@ -218,7 +218,8 @@ def session_login(*, email: str, password: str, client: ClientInfo) -> TokenPair
     user = pending.result()
     if user is None or not user.is_active:
         raise _login_failed(email)
-    lockout_clear(email)
+    if lockout.has_failures:
+        lockout_clear(email)
     with transaction.atomic():
         if user.name != credential.name:
             credential.name = user.name

@@ -34,6 +34,12 @@ logger = structlog.get_logger(__name__)
 _opened: dict[str, SigningPrivateKey] = {}
 _opened_lock = threading.Lock()
 
+# The key that signs, remembered for a few seconds: one query less on every login and
+# refresh. Another process's rotation reaches this one within that time; the retiring key
+# stays published that much longer (retirement_grace), so what it signed meanwhile verifies.
+SIGNING_KEY_CACHE_SECONDS = 5.0
+_signing: tuple[float, SigningKey] | None = None
+
 
 @dataclass(frozen=True)
 class AccessToken:
@@ -91,6 +97,22 @@ def signing_key_current() -> SigningKey:
     return key
 
 
+def _signing_key() -> SigningKey:
+    global _signing
+    cached = _signing
+    if cached is not None and time.monotonic() < cached[0]:
+        return cached[1]
+    key = signing_key_current()
+    _signing = (time.monotonic() + SIGNING_KEY_CACHE_SECONDS, key)
+    return key
+
+
+def forget_signing_key() -> None:
+    """Look the active key up again at the next signature (after a rotation, in tests)."""
+    global _signing
+    _signing = None
+
+
 @transaction.atomic
 def signing_key_rotate(*, algorithm: str | None = None) -> SigningKey:
     """Make a new active key; the previous one retires, staying in the JWKS meanwhile."""
@@ -100,13 +122,18 @@ def signing_key_rotate(*, algorithm: str | None = None) -> SigningKey:
         previous.retiring_since = now
         previous.save(update_fields=["status", "retiring_since", "updated_at"])
     key = _key_row(generate_private_key(algorithm or settings.SIGNING_ALGORITHM))
+    forget_signing_key()  # this process signs with the new key at once
     logger.info("signing_key_rotated", kid=key.kid, algorithm=key.algorithm)
     return key
 
 
 def retirement_grace() -> timedelta:
     """How long a retiring key stays published: the last token it signed must expire first."""
-    return timedelta(seconds=settings.ACCESS_TOKEN_TTL_SECONDS + settings.JWT_LEEWAY_SECONDS)
+    return timedelta(
+        seconds=settings.ACCESS_TOKEN_TTL_SECONDS
+        + settings.JWT_LEEWAY_SECONDS
+        + SIGNING_KEY_CACHE_SECONDS
+    )
 
 
 @transaction.atomic
@@ -128,6 +155,7 @@ def signing_keys_retire(*, immediately: bool = False) -> list[SigningKey]:
         key.save(update_fields=["status", "retired_at", "private_key", "updated_at"])
         retired.append(key)
         logger.info("signing_key_retired", kid=key.kid)
+    forget_signing_key()  # this process signs with the new key at once
     return retired
 
 
@@ -150,7 +178,7 @@ def access_token_issue(*, user_id: uuid.UUID, role: Role) -> AccessToken:
     revocation marker (``iat < revoked_before``) is exact: a token issued just after a
     revocation is never taken for one issued before it.
     """
-    key = signing_key_current()
+    key = _signing_key()
     issued_at = time.time()
     lifetime = int(settings.ACCESS_TOKEN_TTL_SECONDS)
     claims = {
