@@ -167,13 +167,12 @@ def service_settings(
             "chassis.errors.middleware.BodySizeLimitMiddleware",
             "django.middleware.security.SecurityMiddleware",
             "corsheaders.middleware.CorsMiddleware",
-            "django.contrib.sessions.middleware.SessionMiddleware",
             "django.middleware.common.CommonMiddleware",
-            "django.middleware.csrf.CsrfViewMiddleware",
-            "django.contrib.auth.middleware.AuthenticationMiddleware",
-            "django.contrib.messages.middleware.MessageMiddleware",
-            "django.middleware.clickjacking.XFrameOptionsMiddleware",
+            # Sessions, CSRF, login, messages and framing, for /admin/ only.
+            "chassis.browser.AdminBrowserMiddleware",
         ],
+        # The admin's checks look for the browser middleware in MIDDLEWARE itself.
+        "SILENCED_SYSTEM_CHECKS": ["admin.E408", "admin.E409", "admin.E410"],
         "ROOT_URLCONF": f"{service}_service.urls",
         "WSGI_APPLICATION": f"{service}_service.wsgi.application",
         "ASGI_APPLICATION": f"{service}_service.asgi.application",

@@ -1,11 +1,12 @@
-"""URL helpers: optional trailing slashes, the ops endpoints and the API docs."""
+"""URL helpers: optional trailing slashes, the ops endpoints, the admin and the API docs."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from django.urls import URLPattern, re_path
+from django.contrib import admin
+from django.urls import URLPattern, URLResolver, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
@@ -32,6 +33,11 @@ def ops_urlpatterns() -> list[URLPattern]:
         optional_slash("readyz", ops.readyz, name="readyz"),
         optional_slash("metrics", ops.metrics, name="metrics"),
     ]
+
+
+def admin_urlpatterns() -> list[URLResolver]:
+    """The Django admin (dead letters, read-only event tables), on the service's own port."""
+    return [path("admin/", admin.site.urls)]
 
 
 def docs_urlpatterns(service: str) -> list[URLPattern]:

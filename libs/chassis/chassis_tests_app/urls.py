@@ -1,6 +1,7 @@
 from django.urls import path
 
 from chassis.urls import (
+    admin_urlpatterns,
     docs_urlpatterns,
     handler400,
     handler403,
@@ -13,6 +14,7 @@ from chassis_tests_app import views
 
 urlpatterns = [
     *ops_urlpatterns(),
+    *admin_urlpatterns(),
     *docs_urlpatterns("chassis_tests"),
     optional_slash("echo", views.EchoView.as_view()),
     optional_slash("protected", views.ProtectedView.as_view()),

@@ -1,6 +1,7 @@
 from auth_service.accounts.urls import urlpatterns as account_urls
 from auth_service.keys.urls import urlpatterns as key_urls
 from chassis.urls import (
+    admin_urlpatterns,
     docs_urlpatterns,
     handler400,
     handler403,
@@ -11,6 +12,7 @@ from chassis.urls import (
 
 urlpatterns = [
     *ops_urlpatterns(),
+    *admin_urlpatterns(),
     *account_urls,
     *key_urls,
     *docs_urlpatterns("auth"),

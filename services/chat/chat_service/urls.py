@@ -1,4 +1,5 @@
 from chassis.urls import (
+    admin_urlpatterns,
     docs_urlpatterns,
     handler400,
     handler403,
@@ -10,6 +11,7 @@ from chat_service.rooms.urls import urlpatterns as room_urls
 
 urlpatterns = [
     *ops_urlpatterns(),
+    *admin_urlpatterns(),
     *room_urls,
     *docs_urlpatterns("chat"),
 ]

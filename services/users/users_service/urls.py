@@ -1,4 +1,5 @@
 from chassis.urls import (
+    admin_urlpatterns,
     docs_urlpatterns,
     handler400,
     handler403,
@@ -10,6 +11,7 @@ from users_service.profiles.urls import urlpatterns as profile_urls
 
 urlpatterns = [
     *ops_urlpatterns(),
+    *admin_urlpatterns(),
     *profile_urls,
     *docs_urlpatterns("users"),
 ]

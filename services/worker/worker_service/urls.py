@@ -1,7 +1,14 @@
-"""The worker serves only its health and metrics endpoints over HTTP."""
+"""The worker serves its health and metrics endpoints and its admin over HTTP."""
 
-from chassis.urls import handler400, handler403, handler404, handler500, ops_urlpatterns
+from chassis.urls import (
+    admin_urlpatterns,
+    handler400,
+    handler403,
+    handler404,
+    handler500,
+    ops_urlpatterns,
+)
 
-urlpatterns = ops_urlpatterns()
+urlpatterns = [*ops_urlpatterns(), *admin_urlpatterns()]
 
 __all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
