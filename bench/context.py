@@ -39,6 +39,7 @@ class Profile:
     idle_sockets: int
     idle_rooms: int
     idle_warmup_sockets: int
+    idle_settle_seconds: float  # after the last socket opened, before RSS is read
     verdicts: bool  # judge rows against the budget (not in the smoke run)
 
 
@@ -62,6 +63,7 @@ FULL = Profile(
     idle_sockets=2000,
     idle_rooms=100,
     idle_warmup_sockets=20,
+    idle_settle_seconds=2,
     verdicts=True,
 )
 
@@ -85,6 +87,7 @@ QUICK = Profile(
     idle_sockets=40,
     idle_rooms=4,
     idle_warmup_sockets=0,
+    idle_settle_seconds=0.5,
     verdicts=False,
 )
 

@@ -35,7 +35,6 @@ IDLE_USERS = 200
 SOCKETS_PER_VU = 200
 CONNECT_GAP_MS = 4
 OPEN_TIMEOUT_SECONDS = 120
-SETTLE_SECONDS = 2
 
 
 def established(process: psutil.Process, port: int) -> int:
@@ -109,7 +108,8 @@ class IdleWebSockets(Figure):
                 if count >= total:
                     break
                 time.sleep(0.25)
-            time.sleep(SETTLE_SECONDS)  # presence frames and the last handshakes settle
+            # Presence frames and the last handshakes settle.
+            time.sleep(ctx.profile.idle_settle_seconds)
             count = established(process, port) - before_count
             after = rss_kb(process)
         finally:
