@@ -19,8 +19,10 @@ from chat_service.rooms.metrics import BROADCASTS_DROPPED
 
 # {"frame": <server frame>, "exclude": <channel name or None>}
 ROOM_FRAME = "chat.frame"
-# {"frame": <message.new frame>, "origin": <sender's channel or None>, "client_id": ...}:
-# the sender's socket adds its client_id, every other socket sends null.
+# {"text": <message.new frame, encoded once>, "origin": <sender's channel or None>,
+# "client_id": ...}: every socket but the sender's sends the text as it is (client_id
+# null); the sender's decodes it and adds its client_id. Encoding once per broadcast, not
+# once per socket, is most of what a delivery costs in a large room.
 ROOM_MESSAGE = "chat.message"
 # {"frame": <presence frame>, "version": n}: a socket drops versions older than one it sent.
 ROOM_PRESENCE = "chat.presence"

@@ -225,10 +225,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         await self.close(code)
 
     def _deliver(self, frame: dict[str, Any]) -> None:
-        if self.outbox is None:
-            return
-        text = json.dumps(frame, separators=(",", ":"))  # ASCII: the outbox counts bytes
-        self.outbox.put(str(frame["type"]), text)
+        self._deliver_text(str(frame["type"]), frames.encode(frame))
+
+    def _deliver_text(self, kind: str, text: str) -> None:
+        if self.outbox is not None:
+            self.outbox.put(kind, text)
 
     async def _write(self, kind: str, text: str) -> None:
         await self.send(text_data=text)
@@ -303,9 +304,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # -- channel-layer messages (see broadcasting and chassis.realtime) ----------------
 
     async def chat_message(self, event: dict[str, Any]) -> None:
-        frame = event["frame"]
-        if event.get("origin") == self.channel_name:
-            frame = {**frame, "client_id": event.get("client_id")}
+        if event.get("origin") != self.channel_name:
+            self._deliver_text("message.new", event["text"])
+            return
+        frame = json.loads(event["text"])
+        frame["client_id"] = event.get("client_id")
         self._deliver(frame)
 
     async def chat_frame(self, event: dict[str, Any]) -> None:

@@ -6,11 +6,17 @@ History (REST) and live delivery (WebSocket) render a message with the same
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 from chat_service.rooms.models import Message
+
+
+def encode(frame: dict[str, Any]) -> str:
+    """A frame as its socket text: compact, ASCII-only JSON (the outbox counts bytes)."""
+    return json.dumps(frame, separators=(",", ":"))
 
 
 def iso(moment: datetime) -> str:

@@ -148,7 +148,7 @@ def _store_and_broadcast(
             room.id,
             {
                 "type": broadcasting.ROOM_MESSAGE,
-                "frame": frame,
+                "text": frames.encode(frame),
                 "origin": origin,
                 "client_id": client_id,
             },
@@ -168,7 +168,7 @@ def _acknowledge_again(
         origin,
         {
             "type": broadcasting.ROOM_MESSAGE,
-            "frame": frames.message_new(data, client_id=None),
+            "text": frames.encode(frames.message_new(data, client_id=None)),
             "origin": origin,
             "client_id": client_id,
         },
