@@ -91,8 +91,6 @@ QUICK = Profile(
     verdicts=False,
 )
 
-PROFILES = {profile.name: profile for profile in (FULL, QUICK)}
-
 
 class Context:
     def __init__(self, *, repo: Path, profile: Profile, stack: DevStack, results: Path) -> None:

@@ -45,7 +45,6 @@ class Summary:
     """The metrics of one k6 run, as ``--summary-export`` writes them."""
 
     metrics: dict[str, dict[str, Any]]
-    output: str
 
     def value(self, metric: str, stat: str, default: float | None = None) -> float:
         found = self.metrics.get(metric, {}).get(stat, default)
@@ -82,7 +81,7 @@ def run(script: str, env: Mapping[str, object], *, timeout: float = 600) -> Summ
         if done.returncode != 0 or not export.exists():
             raise K6Failed(f"k6 {script} exited {done.returncode}: {_tail(output)}")
         metrics = json.loads(export.read_text()).get("metrics", {})
-    return Summary(metrics=metrics, output=output)
+    return Summary(metrics=metrics)
 
 
 def start(script: str, env: Mapping[str, object]) -> subprocess.Popen[str]:
@@ -98,12 +97,6 @@ def start(script: str, env: Mapping[str, object]) -> subprocess.Popen[str]:
         text=True,
         env={**os.environ, "K6_NO_COLOR": "1"},
     )
-
-
-def write_json(directory: Path, name: str, value: object) -> Path:
-    path = directory / name
-    path.write_text(json.dumps(value))
-    return path
 
 
 def _tail(output: str, lines: int = 12) -> str:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from contextlib import suppress
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -71,7 +71,6 @@ class Row:
     baseline_name: str = ""
     target: Target | None = None
     note: str = ""
-    samples: dict[str, list[float]] = field(default_factory=dict)
     status: Status = "info"
 
     @property

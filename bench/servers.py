@@ -7,10 +7,8 @@ Each server leads its own process group and is stopped by that group id.
 
 from __future__ import annotations
 
-import inspect
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +21,7 @@ from pathlib import Path
 
 import psutil
 
+from chassis.embedded.process import free_port, port_is_open
 from devstack.database import SERVICES
 from devstack.gateway import Route, gateway_process, render_caddyfile
 from devstack.ports import Ports
@@ -30,20 +29,6 @@ from devstack.processes import Backends, Platform, ProcessSpec, service_processe
 from devstack.state import StateDir
 
 HOST = "127.0.0.1"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def tcp_open(port: int, host: str = HOST) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def http_answers(url: str) -> Callable[[], bool]:
@@ -95,13 +80,6 @@ def asgi_argv(repo: Path, app: str, port: int) -> list[str]:
         raise RuntimeError(f"cannot find the ASGI target in the dev stack's {argv}")
     argv[targets[0]] = app
     return argv
-
-
-def grpc_max_workers() -> int:
-    """The thread pool size the services' gRPC servers run with (the chassis default)."""
-    from chassis.grpc.server import serve
-
-    return int(inspect.signature(serve).parameters["max_workers"].default)
 
 
 @dataclass
@@ -189,7 +167,7 @@ def caddy_in_front(*, name: str, upstream_port: int, prefix: str, scratch: Path)
         name=name,
         argv=list(spec.argv),
         port=port,
-        ready=lambda: tcp_open(port),
+        ready=lambda: port_is_open(HOST, port),
         cwd=home,
         env=dict(spec.env),
         log_dir=scratch,

@@ -15,7 +15,7 @@ from concurrent import futures
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from chassis.grpc.server import _SERVER_OPTIONS, serve
+from chassis.grpc.server import _SERVER_OPTIONS, DEFAULT_MAX_WORKERS
 from strata.users.v1 import user_directory_pb2 as pb
 from strata.users.v1 import user_directory_pb2_grpc as pb_grpc
 
@@ -49,15 +49,12 @@ class EchoDirectory(pb_grpc.UserDirectoryServicer):
 
 
 def main() -> None:
-    import inspect
-
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
     args = parser.parse_args()
-    workers = int(inspect.signature(serve).parameters["max_workers"].default)
     server = grpc.server(
-        futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="grpc"),
+        futures.ThreadPoolExecutor(max_workers=DEFAULT_MAX_WORKERS, thread_name_prefix="grpc"),
         options=_SERVER_OPTIONS,
     )
     pb_grpc.add_UserDirectoryServicer_to_server(EchoDirectory(), server)

@@ -74,10 +74,6 @@ def median_of(samples: Samples, trial: str, metric: str) -> float | None:
     return med([sample[metric] for sample in samples.get(trial, []) if metric in sample])
 
 
-def all_of(samples: Samples, trial: str, metric: str) -> list[float]:
-    return [sample[metric] for sample in samples.get(trial, []) if metric in sample]
-
-
 def http_sample(summary: Summary, *, max_failed: float = 0.01) -> Sample:
     """Successful requests per second and latency percentiles of an HTTP k6 run."""
     failed = summary.value("http_req_failed", "value", 0.0)

@@ -17,7 +17,7 @@ from bench import k6
 from bench.context import Context
 from bench.figures import Figure, Line, Sample, Samples, Trial, TrialFailed, median_of, rotate
 from bench.results import Row, Target
-from bench.servers import Server, asgi_argv, free_port, python_path, tcp_open
+from bench.servers import HOST, Server, asgi_argv, free_port, port_is_open, python_path
 
 P99_AT_RATE = Target("value", "<=", 150, "ms")
 DELIVERIES_VS_BARE = Target("ratio", ">=", 0.6)
@@ -154,7 +154,7 @@ def bare_channels_server(ctx: Context) -> Server:
         name="channels-bare",
         argv=asgi_argv(ctx.repo, "bench.baselines.channels_fanout.asgi:application", port),
         port=port,
-        ready=lambda: tcp_open(port),
+        ready=lambda: port_is_open(HOST, port),
         cwd=ctx.repo,
         env={"PYTHONPATH": python_path(ctx.repo), "REDIS_URL": ctx.stack.redis_url()},
     )

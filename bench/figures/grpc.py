@@ -24,13 +24,14 @@ from bench.figures import (
 )
 from bench.results import Row, Target
 from bench.servers import (
+    HOST,
     Server,
     cpu_seconds,
     free_port,
     listening_root,
+    port_is_open,
     python_argv,
     python_path,
-    tcp_open,
 )
 
 GET_USER_VS_ECHO = Target("ratio", ">=", 0.6)
@@ -54,7 +55,7 @@ class GrpcGetUser(Figure):
                 name="grpc-echo",
                 argv=python_argv("-m", "bench.baselines.grpc_echo", "--port", str(port)),
                 port=port,
-                ready=lambda: tcp_open(port),
+                ready=lambda: port_is_open(HOST, port),
                 cwd=ctx.repo,
                 env={"PYTHONPATH": python_path(ctx.repo)},
             )

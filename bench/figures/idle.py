@@ -28,7 +28,7 @@ from bench.context import Context
 from bench.figures import Figure, Line, Sample, Samples, Trial, TrialFailed, median_of, rotate
 from bench.figures.fanout import bare_channels_server
 from bench.results import Row, Target
-from bench.servers import Server, asgi_argv, free_port, listener, tcp_open
+from bench.servers import HOST, Server, asgi_argv, free_port, listener, port_is_open
 
 PER_CONNECTION = Target("value", "<=", 60, "KB")
 IDLE_USERS = 200
@@ -161,7 +161,7 @@ def _fresh_chat_ws(ctx: Context) -> Server:
         name="chat-ws-fresh",
         argv=asgi_argv(ctx.repo, "chat_service.asgi:application", port),
         port=port,
-        ready=lambda: tcp_open(port),
+        ready=lambda: port_is_open(HOST, port),
         cwd=Path(running.cwd()),
         env=env,
     )

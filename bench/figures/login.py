@@ -28,7 +28,7 @@ from bench.figures import (
     seconds,
 )
 from bench.results import Row, Target
-from bench.servers import Server, free_port, python_path, tcp_open, wsgi_argv
+from bench.servers import HOST, Server, free_port, port_is_open, python_path, wsgi_argv
 
 LOGIN_VS_ARGON2 = Target("ratio", "<=", 1.15)
 BASELINE_PASSWORD = "Quartz-Lantern-Orbit-42"  # noqa: S105 - the baseline's fixed password
@@ -107,7 +107,7 @@ class Login(Figure):
                     ctx.repo, "bench.baselines.argon2_verify:application", port, service="auth"
                 ),
                 port=port,
-                ready=lambda: tcp_open(port),
+                ready=lambda: port_is_open(HOST, port),
                 cwd=ctx.repo,
                 env=env,
             )

@@ -15,9 +15,6 @@ import subprocess
 import sys
 from functools import partial
 
-import psycopg
-from psycopg import sql
-
 from bench import k6
 from bench.context import Context
 from bench.figures import (
@@ -42,6 +39,7 @@ from bench.servers import (
     python_path,
     wsgi_argv,
 )
+from devstack.database import create_database, with_database
 
 PATH = "/api/v1/users/me"
 PEER_DATABASE = "strata_bench_peer"
@@ -244,12 +242,8 @@ def _granian(ctx: Context, app: str, name: str, env: dict[str, str] | None = Non
 def _peer_database(ctx: Context) -> str:
     """A database of its own on the dev stack's Postgres server, for the peer."""
     superuser = ctx.stack.superuser_url()
-    with psycopg.connect(superuser, autocommit=True) as conn:
-        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (PEER_DATABASE,))
-        if found.fetchone() is None:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(PEER_DATABASE)))
-    base, _, _ = superuser.rpartition("/")
-    return f"{base}/{PEER_DATABASE}"
+    create_database(superuser, PEER_DATABASE)
+    return with_database(superuser, PEER_DATABASE)
 
 
 def _migrate_and_seed_peer(ctx: Context, env: dict[str, str], *, users: int) -> None:

@@ -34,7 +34,7 @@ def bootstrap_database(
     address are used. ``passwords`` (service -> password) sets role passwords, needed when
     the server does not trust loopback connections as the embedded one does.
     """
-    _create_database(superuser_url, database)
+    create_database(superuser_url, database)
     with psycopg.connect(with_database(superuser_url, database)) as conn, conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_LOCK_KEY,))
         db = sql.Identifier(database)
@@ -44,7 +44,7 @@ def bootstrap_database(
             _bootstrap_service(conn, db, service, (passwords or {}).get(service))
 
 
-def _create_database(superuser_url: str, database: str) -> None:
+def create_database(superuser_url: str, database: str) -> None:
     # CREATE DATABASE cannot run inside a transaction block.
     with psycopg.connect(superuser_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,))

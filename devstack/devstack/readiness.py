@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import urllib.error
 import urllib.request
 
@@ -19,15 +18,6 @@ def http_ok(url: str, *, timeout: float = 2.0) -> bool:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (a URL we built)
             return int(response.status) == 200
     except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
-def tcp_open(host: str, port: int, *, timeout: float = 0.5) -> bool:
-    """True if ``host:port`` accepts a TCP connection."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
         return False
 
 

@@ -20,10 +20,11 @@ from pathlib import Path
 from types import FrameType
 from typing import IO
 
+from chassis.embedded.process import port_is_open
 from devstack.console import Console
 from devstack.pidfiles import stop_groups, write_pid_file
 from devstack.processes import ProcessSpec
-from devstack.readiness import grpc_serving, http_ok, tcp_open
+from devstack.readiness import grpc_serving, http_ok
 
 TAIL_LINES = 30
 # How long an "alive" process must keep running to count as started.
@@ -89,11 +90,11 @@ class Child:
         if spec.ready.startswith("http://"):
             return http_ok(spec.ready)
         if spec.ready == "tcp" and spec.port is not None:
-            return tcp_open(host, spec.port)
+            return port_is_open(host, spec.port)
         if spec.ready == "grpc" and spec.port is not None:
-            return tcp_open(host, spec.port) and grpc_serving(host, spec.port)
+            return port_is_open(host, spec.port) and grpc_serving(host, spec.port)
         if self._wanted is not None:
-            return self._seen.is_set() or (spec.port is not None and tcp_open(host, spec.port))
+            return self._seen.is_set() or (spec.port is not None and port_is_open(host, spec.port))
         if spec.ready == "alive":
             return time.monotonic() - self.started >= ALIVE_AFTER
         return False

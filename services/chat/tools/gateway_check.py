@@ -37,9 +37,7 @@ Platform = Any  # devstack/e2e_check.py's Platform
 PASSWORD = "Correct-horse-battery-9"  # noqa: S105 - a throwaway user's, on a dev stack
 
 
-def check(condition: bool, what: str) -> None:
-    if not condition:
-        raise e2e.CheckFailed(what)
+check = e2e.expect
 
 
 def register(platform: Platform, name: str) -> tuple[str, str]:

@@ -64,7 +64,7 @@ def jwks_client() -> jwt.PyJWKClient:
 
 
 @receiver(setting_changed)
-def _forget_jwks_client(*, setting: str, **kwargs: object) -> None:
+def _forget_cached_keys(*, setting: str, **kwargs: object) -> None:
     if setting.startswith(("AUTH_JWKS", "JWT_")):
         jwks_client.cache_clear()
         forget_verified_tokens()

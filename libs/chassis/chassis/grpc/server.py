@@ -33,6 +33,8 @@ logger = structlog.get_logger(__name__)
 ServicerRegistration = tuple[Callable[[Any, grpc.Server], None], object]
 DependencyCheck = Callable[[], list[str]]
 
+# Handler threads per server; each holds its own database connection.
+DEFAULT_MAX_WORKERS = 16
 HEALTH_CHECK_INTERVAL_SECONDS = 5.0
 SHUTDOWN_GRACE_SECONDS = 10.0
 
@@ -88,7 +90,7 @@ def build_server(
     servicers: Sequence[ServicerRegistration],
     port: int,
     host: str = "127.0.0.1",
-    max_workers: int = 16,
+    max_workers: int = DEFAULT_MAX_WORKERS,
     interceptors: Sequence[ServerInterceptor] | None = None,
 ) -> GrpcServer:
     """Create a server with ``servicers``, the health service and (in DEBUG) reflection.
@@ -186,7 +188,7 @@ def serve(
     metrics_port: int = 0,
     host: str = "127.0.0.1",
     metrics_host: str | None = None,
-    max_workers: int = 16,
+    max_workers: int = DEFAULT_MAX_WORKERS,
     grace: float = SHUTDOWN_GRACE_SECONDS,
     stop: threading.Event | None = None,
 ) -> None:

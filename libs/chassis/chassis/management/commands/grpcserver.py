@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.module_loading import import_string
 
-from chassis.grpc.server import ServicerRegistration, serve
+from chassis.grpc.server import DEFAULT_MAX_WORKERS, ServicerRegistration, serve
 
 
 def load_servicers(paths: list[str]) -> list[ServicerRegistration]:
@@ -48,7 +48,7 @@ class Command(BaseCommand):
         parser.add_argument("--host", default=getattr(settings, "GRPC_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=settings.GRPC_PORT)
         parser.add_argument("--metrics-port", type=int, default=settings.GRPC_METRICS_PORT)
-        parser.add_argument("--max-workers", type=int, default=16)
+        parser.add_argument("--max-workers", type=int, default=DEFAULT_MAX_WORKERS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         # An empty list still serves the health service, so orchestration and the dev
