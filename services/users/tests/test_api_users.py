@@ -65,8 +65,10 @@ def test_paths_work_with_and_without_trailing_slash(as_member, path):
     assert as_member(ADMIN).get(path).status_code == 200
 
 
-def test_every_endpoint_requires_a_token(client):
-    response = client.get(f"{BASE}/me")
+@pytest.mark.parametrize(("method", "path", "body"), [row[:3] for row in MATRIX])
+def test_every_endpoint_requires_a_token(client, method, path, body):
+    url = f"{BASE}/" + path.format(self=uuid.uuid4(), other=uuid.uuid4(), missing=uuid.uuid4())
+    response = getattr(client, method)(url.rstrip("/"), body, content_type="application/json")
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
 

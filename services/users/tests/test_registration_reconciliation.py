@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from chassis.events import Envelope
 from chassis.events.consuming import consume
+from chassis.testing.events import make_envelope
 from tests.factories import make_profile
 from users_service.profiles.models import Profile
 from users_service.profiles.tasks import reconcile_registrations_task
@@ -25,15 +26,8 @@ pytestmark = pytest.mark.django_db
 
 
 def registered(profile_id: uuid.UUID, *, email: str = "ada@example.com") -> Envelope:
-    return Envelope(
-        id=str(uuid.uuid4()),
-        type="auth.user_registered",
-        occurred_at=timezone.now().isoformat(),
-        producer="auth",
-        payload={"user_id": str(profile_id), "email": email, "name": "Ada"},
-        request_id=None,
-        aggregate_id=str(profile_id),
-    )
+    payload = {"user_id": str(profile_id), "email": email, "name": "Ada"}
+    return make_envelope("auth.user_registered", payload, producer="auth")
 
 
 def created_ago(profile: Profile, age: timedelta) -> Profile:
