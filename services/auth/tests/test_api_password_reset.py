@@ -9,9 +9,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from auth_service.accounts.models import PasswordResetToken, RefreshSession
-from auth_service.accounts.services import RESET_TOKEN_PURPOSE
 from chassis.crypto.aead import DecryptionError
-from chassis.crypto.event_secrets import open_event_secret
+from chassis.crypto.event_secrets import PASSWORD_RESET_TOKEN_PURPOSE, open_event_secret
 from chassis.events.models import OutboxEvent
 from tests.factories import login
 
@@ -35,7 +34,9 @@ def emailed_token(member):
     event = OutboxEvent.objects.filter(
         event_type="auth.password_reset_requested", aggregate_id=str(member.id)
     ).latest("position")
-    return open_event_secret(event.payload["reset_token_sealed"], purpose=RESET_TOKEN_PURPOSE)
+    return open_event_secret(
+        event.payload["reset_token_sealed"], purpose=PASSWORD_RESET_TOKEN_PURPOSE
+    )
 
 
 @pytest.mark.parametrize("registered", [True, False], ids=["registered", "unknown"])

@@ -11,11 +11,10 @@ from django.core.management import call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
-from auth_service.accounts.services import RESET_TOKEN_PURPOSE
 from auth_service.keys.models import SigningKey
 from auth_service.keys.services import signing_key_rotate
 from chassis.crypto.aead import DecryptionError
-from chassis.crypto.event_secrets import open_event_secret
+from chassis.crypto.event_secrets import PASSWORD_RESET_TOKEN_PURPOSE, open_event_secret
 from chassis.events.models import OutboxEvent
 from tests.factories import login
 
@@ -50,7 +49,7 @@ def test_no_secret_is_stored_in_the_clear(account):
     client.post("/api/v1/auth/password/reset", {"email": member.email}, format="json")
     event = OutboxEvent.objects.get(event_type="auth.password_reset_requested")
     reset_token = open_event_secret(
-        event.payload["reset_token_sealed"], purpose=RESET_TOKEN_PURPOSE
+        event.payload["reset_token_sealed"], purpose=PASSWORD_RESET_TOKEN_PURPOSE
     )
     private_key = SigningKey.objects.get().private_key
 

@@ -8,11 +8,10 @@ from typing import Any
 
 import pytest
 
-from chassis.crypto.event_secrets import seal_event_secret
+from chassis.crypto.event_secrets import PASSWORD_RESET_TOKEN_PURPOSE, seal_event_secret
 from chassis.events import Envelope
 from chassis.testing.events import make_envelope
 from tests.mail_sink import MailSink
-from worker_service.notifications.handlers import RESET_TOKEN_PURPOSE
 
 # Tests that touch the notification log reach it through its own connection as well.
 DATABASES = ["default", "notification_log"]
@@ -63,7 +62,7 @@ def reset_requested(
 ) -> Envelope:
     payload = {
         **person(),
-        "reset_token_sealed": seal_event_secret(token, purpose=RESET_TOKEN_PURPOSE),
+        "reset_token_sealed": seal_event_secret(token, purpose=PASSWORD_RESET_TOKEN_PURPOSE),
         "expires_at": (datetime.now(UTC) + expires_in).isoformat(),
         **overrides,
     }

@@ -13,17 +13,16 @@ from typing import Any
 from celery.schedules import crontab
 
 from chassis.events.schedule import events_beat_schedule
+from chassis.periodic import (
+    AUTH_PURGE_EXPIRED_SESSIONS,
+    AUTH_PURGE_SPENT_RESET_TOKENS,
+    USERS_RECONCILE_REGISTRATIONS,
+    WORKER_PURGE_NOTIFICATIONS,
+)
 from chassis.settings import SERVICES
 
 HOUR = 3600.0
 
-# Registered by the auth service, on its queue.
-AUTH_PURGE_EXPIRED_SESSIONS = "auth.purge_expired_sessions"
-AUTH_PURGE_SPENT_RESET_TOKENS = "auth.purge_spent_reset_tokens"
-# Registered by the users service, on its queue.
-USERS_RECONCILE_REGISTRATIONS = "users.reconcile_registrations"
-# This service's own.
-WORKER_PURGE_NOTIFICATIONS = "worker.purge_notifications"
 
 # Every ten minutes: a profile left without a credential goes between 60 and 70 minutes
 # after it was created.

@@ -19,6 +19,9 @@ from chassis.crypto.keys import KEY_BYTES, Keyring, decode_key
 
 _KID = "event"
 
+# What auth seals a password-reset token for, and the worker opens it for.
+PASSWORD_RESET_TOKEN_PURPOSE = "auth.password_reset"  # noqa: S105 - a label, not a secret
+
 
 @lru_cache(maxsize=1)
 def _ring() -> Keyring:

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,6 +35,7 @@ from auth_service.accounts.throttles import (
     client_ip,
 )
 from chassis.auth.authentication import TokenUser
+from chassis.auth.views import PublicView
 
 TAG = ["auth"]
 
@@ -71,13 +72,6 @@ def _tokens(pair: services.TokenPair) -> Response:
     }
     # Token responses must not be cached by anything on the way (RFC 6749, 5.1).
     return Response(TokenOutput(body).data, headers={"Cache-Control": "no-store"})
-
-
-class PublicView(APIView):
-    """An endpoint that takes no access token (a stray Authorization header is ignored)."""
-
-    authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]
 
 
 class RegisterView(PublicView):

@@ -18,8 +18,10 @@ def credential_find(*, user_id: uuid.UUID | str) -> Credential | None:
 
 
 def refresh_session_by_token(*, token: str) -> RefreshSession | None:
-    return RefreshSession.objects.filter(token_hash=digest_of(token)).first()
+    sessions = RefreshSession.objects.select_related("credential")
+    return sessions.filter(token_hash=digest_of(token)).first()
 
 
 def reset_token_by_token(*, token: str) -> PasswordResetToken | None:
-    return PasswordResetToken.objects.filter(token_hash=digest_of(token)).first()
+    resets = PasswordResetToken.objects.select_related("credential")
+    return resets.filter(token_hash=digest_of(token)).first()

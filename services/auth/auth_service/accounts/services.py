@@ -31,13 +31,18 @@ from auth_service.accounts.lockout import (
 )
 from auth_service.accounts.metrics import LOGINS, REFRESH_REUSE_DETECTED, TOKENS_ISSUED
 from auth_service.accounts.models import Credential, PasswordResetToken, RefreshSession
-from auth_service.accounts.opaque_tokens import digest_of, new_opaque_token
+from auth_service.accounts.opaque_tokens import new_opaque_token
 from auth_service.accounts.passwords import password_check_rules
-from auth_service.accounts.selectors import credential_by_email, credential_find
+from auth_service.accounts.selectors import (
+    credential_by_email,
+    credential_find,
+    refresh_session_by_token,
+    reset_token_by_token,
+)
 from auth_service.keys.services import access_token_issue
 from chassis.auth.revocation import revoke_tokens_before
 from chassis.auth.roles import Role
-from chassis.crypto.event_secrets import seal_event_secret
+from chassis.crypto.event_secrets import PASSWORD_RESET_TOKEN_PURPOSE, seal_event_secret
 from chassis.errors import (
     Conflict,
     DependencyUnavailable,
@@ -49,7 +54,6 @@ from chassis.events import publish
 
 logger = structlog.get_logger(__name__)
 
-RESET_TOKEN_PURPOSE = "auth.password_reset"  # noqa: S105 - a label, not a secret
 # The dev admin's id is derived from its address, so a seeding retried after a partial
 # failure asks users for the same profile again (CreateUser is idempotent on the id).
 _SEED_NAMESPACE = uuid.UUID("1f0c8a4e-7d25-4c1e-9a59-7c1b1f6f3e2a")
@@ -243,8 +247,7 @@ def session_refresh(*, refresh_token: str, client: ClientInfo) -> TokenPair:
     two concurrent refreshes of one token the row lock lets exactly one rotate; the other
     then finds it rotated, which is reuse too.
     """
-    digest = digest_of(refresh_token)
-    seen = RefreshSession.objects.filter(token_hash=digest).select_related("credential").first()
+    seen = refresh_session_by_token(token=refresh_token)
     if seen is None:
         raise _invalid_refresh_token()
     # Ask users before taking the lock: no row stays locked across a network call.
@@ -281,7 +284,7 @@ def session_refresh(*, refresh_token: str, client: ClientInfo) -> TokenPair:
 
 def session_logout(*, refresh_token: str) -> None:
     """End the login session the token belongs to (its whole family); unknown is fine."""
-    session = RefreshSession.objects.filter(token_hash=digest_of(refresh_token)).first()
+    session = refresh_session_by_token(token=refresh_token)
     if session is not None:
         _family_revoke(family_id=session.family_id)
 
@@ -390,7 +393,9 @@ def password_reset_issue(*, email: str) -> PasswordResetToken | None:
                 "user_id": str(credential.id),
                 "email": credential.email,
                 "name": credential.name,
-                "reset_token_sealed": seal_event_secret(token, purpose=RESET_TOKEN_PURPOSE),
+                "reset_token_sealed": seal_event_secret(
+                    token, purpose=PASSWORD_RESET_TOKEN_PURPOSE
+                ),
                 "expires_at": expires_at.isoformat(),
             },
             aggregate_id=str(credential.id),
@@ -410,8 +415,7 @@ def _usable(reset: PasswordResetToken | None) -> bool:
 
 def password_reset_confirm(*, token: str, new_password: str) -> None:
     """Set a new password with a reset token: once, within its hour; every session ends."""
-    digest = digest_of(token)
-    seen = PasswordResetToken.objects.filter(token_hash=digest).select_related("credential").first()
+    seen = reset_token_by_token(token=token)
     if seen is None or not _usable(seen):
         raise _invalid_reset_token()
     credential = seen.credential

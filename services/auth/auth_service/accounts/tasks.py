@@ -15,12 +15,11 @@ from auth_service.accounts.services import (
     reset_tokens_purge_spent,
     sessions_purge_expired,
 )
+from chassis.periodic import AUTH_PURGE_EXPIRED_SESSIONS, AUTH_PURGE_SPENT_RESET_TOKENS
 
 logger = structlog.get_logger(__name__)
 
 ISSUE_PASSWORD_RESET_TASK = "strata.auth.issue_password_reset"  # noqa: S105 - a task name
-PURGE_EXPIRED_SESSIONS_TASK = "auth.purge_expired_sessions"
-PURGE_SPENT_RESET_TOKENS_TASK = "auth.purge_spent_reset_tokens"
 
 
 @shared_task(
@@ -34,11 +33,11 @@ def issue_password_reset(*, email: str) -> None:
     password_reset_issue(email=email)
 
 
-@shared_task(name=PURGE_EXPIRED_SESSIONS_TASK)
+@shared_task(name=AUTH_PURGE_EXPIRED_SESSIONS)
 def purge_expired_sessions() -> None:
     logger.info("refresh_sessions_purged", count=sessions_purge_expired())
 
 
-@shared_task(name=PURGE_SPENT_RESET_TOKENS_TASK)
+@shared_task(name=AUTH_PURGE_SPENT_RESET_TOKENS)
 def purge_spent_reset_tokens() -> None:
     logger.info("reset_tokens_purged", count=reset_tokens_purge_spent())

@@ -7,13 +7,12 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from auth_service.keys.selectors import jwks_document, signing_algorithms_published
 from auth_service.keys.services import signing_key_current
+from chassis.auth.views import PublicView
 
 TAG = ["keys"]
 # Verifiers cache the set themselves and refetch it on an unknown kid; an intermediary
@@ -32,11 +31,6 @@ _JWK_FIELDS: dict[str, serializers.Field[Any, Any, Any, Any]] = {
     "n": serializers.CharField(required=False),
     "e": serializers.CharField(required=False),
 }
-
-
-class PublicView(APIView):
-    authentication_classes: list[Any] = []
-    permission_classes = [AllowAny]
 
 
 class JwksView(PublicView):

@@ -7,12 +7,11 @@ from datetime import timedelta
 from celery import shared_task
 from django.conf import settings
 
+from chassis.periodic import USERS_RECONCILE_REGISTRATIONS
 from users_service.profiles.services import profiles_delete_unregistered
 
-RECONCILE_REGISTRATIONS_TASK = "users.reconcile_registrations"
 
-
-@shared_task(name=RECONCILE_REGISTRATIONS_TASK)
+@shared_task(name=USERS_RECONCILE_REGISTRATIONS)
 def reconcile_registrations_task() -> int:
     """Delete profiles left without a credential for ``USERS_REGISTRATION_GRACE_SECONDS``."""
     grace = timedelta(seconds=settings.USERS_REGISTRATION_GRACE_SECONDS)

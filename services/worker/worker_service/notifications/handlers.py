@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.core.mail import EmailMessage
 
-from chassis.crypto.event_secrets import open_event_secret
+from chassis.crypto.event_secrets import PASSWORD_RESET_TOKEN_PURPOSE, open_event_secret
 from chassis.events import Envelope, subscribe
 from worker_service.notifications.claims import NotificationKey
 from worker_service.notifications.emails import build_email, password_reset_link, readable_time
@@ -26,7 +26,6 @@ from worker_service.notifications.services import (
 Kind = Notification.Kind
 
 # What auth seals the reset token for (chassis.crypto.event_secrets).
-RESET_TOKEN_PURPOSE = "auth.password_reset"  # noqa: S105 - a label, not a secret
 
 
 @subscribe("auth.user_registered")
@@ -56,7 +55,9 @@ def send_password_reset_email(envelope: Envelope) -> None:
 
     def build() -> EmailMessage:
         # Opened only here, at the last moment; the plaintext goes into the email only.
-        token = open_event_secret(payload["reset_token_sealed"], purpose=RESET_TOKEN_PURPOSE)
+        token = open_event_secret(
+            payload["reset_token_sealed"], purpose=PASSWORD_RESET_TOKEN_PURPOSE
+        )
         context = {
             **_person(payload),
             "reset_link": password_reset_link(token),

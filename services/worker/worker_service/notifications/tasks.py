@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from worker_service.beat import WORKER_PURGE_NOTIFICATIONS
+from chassis.periodic import WORKER_PURGE_NOTIFICATIONS
 from worker_service.notifications.housekeeping import notifications_purge
 
 
