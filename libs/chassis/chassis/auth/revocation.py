@@ -48,6 +48,12 @@ def revoked_before(user_id: str) -> float | None:
     return value
 
 
+def is_revoked(*, user_id: str, issued_at: float) -> bool:
+    """Whether a token of ``user_id`` issued at ``issued_at`` falls before the user's marker."""
+    marker = revoked_before(user_id)
+    return marker is not None and issued_at < marker
+
+
 def forget_cached_markers() -> None:
     """Drop the process's cached markers (tests, and after a Redis flush)."""
     with _lock:

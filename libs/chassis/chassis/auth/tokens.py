@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from chassis.auth.revocation import revoked_before
+from chassis.auth.revocation import is_revoked
 from chassis.auth.roles import Role
 
 # Asymmetric algorithms only: a token whose header names anything else (HS256 made with
@@ -114,8 +114,7 @@ def verify_access_token(token: str) -> AccessClaims:
             if len(_verified) >= _MAX_VERIFIED:
                 _verified.clear()  # bounded: a burst of new tokens costs one check each
             _verified[token] = (keep_until, claims)
-    marker = revoked_before(str(claims.user_id))
-    if marker is not None and claims.issued_at < marker:
+    if is_revoked(user_id=str(claims.user_id), issued_at=claims.issued_at):
         raise TokenError("token_revoked", "The access token has been revoked.")
     return claims
 

@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 
 from chassis.auth.authentication import TokenUser
 from chassis.auth.channels import BEARER_SUBPROTOCOL
-from chassis.auth.revocation import revoked_before
+from chassis.auth.revocation import is_revoked
 from chassis.errors import Forbidden, NotFound
 from chassis.observability.context import REQUEST_ID_HEADER, bound_request_id
 from chassis.realtime import CLOSE_NOT_AUTHENTICATED, user_group
@@ -197,8 +197,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
 
     async def _revoked(self) -> bool:
         assert self.user is not None
-        marker = await sync_to_async(revoked_before, thread_sensitive=False)(str(self.user.id))
-        return marker is not None and self.user.claims.issued_at < marker
+        check = sync_to_async(is_revoked, thread_sensitive=False)
+        return await check(user_id=str(self.user.id), issued_at=self.user.claims.issued_at)
 
     def _subprotocol(self) -> str | None:
         # Browsers drop a connection whose offered subprotocol is not echoed, and then the

@@ -15,7 +15,6 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from chassis.auth.authentication import TokenUser
-from chassis.auth.roles import STAFF_ROLES, Role
 from chat_service.rooms import selectors
 from chat_service.rooms.models import Message, Room
 
@@ -28,12 +27,8 @@ class MemberRef:
     user_id: uuid.UUID
 
 
-def _caller_id(request: Request) -> uuid.UUID:
-    return cast(TokenUser, request.user).id
-
-
-def _is_staff(request: Request) -> bool:
-    return getattr(request.user, "role", None) in STAFF_ROLES
+def _caller(request: Request) -> TokenUser:
+    return cast(TokenUser, request.user)
 
 
 class IsRoomOwnerOrAdmin(BasePermission):
@@ -41,9 +36,8 @@ class IsRoomOwnerOrAdmin(BasePermission):
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         assert isinstance(obj, Room)
-        return getattr(request.user, "role", None) == Role.ADMIN or obj.owner_id == _caller_id(
-            request
-        )
+        caller = _caller(request)
+        return caller.is_admin or obj.owner_id == caller.id
 
 
 class CanReadRoom(BasePermission):
@@ -51,7 +45,8 @@ class CanReadRoom(BasePermission):
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         assert isinstance(obj, Room)
-        return _is_staff(request) or selectors.is_member(room=obj, user_id=_caller_id(request))
+        caller = _caller(request)
+        return caller.is_staff or selectors.is_member(room=obj, user_id=caller.id)
 
 
 class CanRemoveMember(BasePermission):
@@ -59,8 +54,8 @@ class CanRemoveMember(BasePermission):
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         assert isinstance(obj, MemberRef)
-        caller = _caller_id(request)
-        return _is_staff(request) or caller in (obj.user_id, obj.room.owner_id)
+        caller = _caller(request)
+        return caller.is_staff or caller.id in (obj.user_id, obj.room.owner_id)
 
 
 class CanDeleteMessage(BasePermission):
@@ -68,4 +63,5 @@ class CanDeleteMessage(BasePermission):
 
     def has_object_permission(self, request: Request, view: APIView, obj: Any) -> bool:
         assert isinstance(obj, Message)
-        return _is_staff(request) or obj.sender_id == _caller_id(request)
+        caller = _caller(request)
+        return caller.is_staff or obj.sender_id == caller.id

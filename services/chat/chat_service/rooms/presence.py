@@ -103,9 +103,3 @@ def presence_leave(*, room_id: uuid.UUID, user_id: uuid.UUID, channel: str) -> P
 def presence_refresh(*, room_id: uuid.UUID, user_id: uuid.UUID, channel: str) -> Presence | None:
     """Keep a live socket's entry; the presence only when this pruned or restored something."""
     return _change(room_id=room_id, entry=_entry(user_id, channel), present=True, always=False)
-
-
-def presence_online(*, room_id: uuid.UUID) -> list[str]:
-    key = _PRESENCE_KEY.format(room_id=room_id)
-    raw = get_redis_connection("default").zrangebyscore(key, time.time(), "+inf")
-    return sorted({item.decode().split("|", 1)[0] for item in raw})

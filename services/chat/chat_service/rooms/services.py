@@ -38,13 +38,13 @@ def room_create(*, owner_id: uuid.UUID, slug: str, name: str, is_private: bool =
 
 def room_join(*, room: Room, user_id: uuid.UUID) -> Membership:
     """Join a public room (idempotent); a private room admits its members only."""
-    membership = selectors.membership_find(room=room, user_id=user_id)
-    if membership is not None:
+    if not room.is_private:
+        membership, _ = Membership.objects.get_or_create(room=room, user_id=user_id)
         return membership
-    if room.is_private:
+    member = selectors.membership_find(room=room, user_id=user_id)
+    if member is None:
         raise Forbidden("This room is private.", code="forbidden")
-    membership, _ = Membership.objects.get_or_create(room=room, user_id=user_id)
-    return membership
+    return member
 
 
 def room_enter(*, slug: str, user_id: uuid.UUID) -> Room:
@@ -99,26 +99,18 @@ def message_post(
         raise Forbidden("Only members may post in this room.", code="not_a_member")
     # Asked before the transaction opens: no row lock waits on the users service.
     name = sender_name(user_id=sender_id)
-    if client_id is not None:
-        earlier = selectors.message_by_client_id(
-            room=room, sender_id=sender_id, client_id=client_id
-        )
-        if earlier is not None:
-            _acknowledge_again(earlier, room=room, name=name, client_id=client_id, origin=origin)
-            return earlier
+    resend = partial(_acknowledge_if_stored, room=room, sender_id=sender_id, name=name)
+    if client_id is not None and (earlier := resend(client_id=client_id, origin=origin)):
+        return earlier
     try:
         return _store_and_broadcast(
             room=room, sender_id=sender_id, body=body, client_id=client_id, origin=origin, name=name
         )
     except IntegrityError:  # the same client_id, sent twice at once: the other one won
         assert client_id is not None
-        earlier = selectors.message_by_client_id(
-            room=room, sender_id=sender_id, client_id=client_id
-        )
-        if earlier is None:
-            raise
-        _acknowledge_again(earlier, room=room, name=name, client_id=client_id, origin=origin)
-        return earlier
+        if earlier := resend(client_id=client_id, origin=origin):
+            return earlier
+        raise
 
 
 @transaction.atomic
@@ -139,40 +131,32 @@ def _store_and_broadcast(
         {"message_id": str(message.id), "room": room.slug, "sender_id": str(sender_id)},
         aggregate_id=str(room.id),
     )
-    frame = frames.message_new(
-        frames.message_data(message, room_slug=room.slug, sender_name=name), client_id=None
-    )
-    transaction.on_commit(
-        partial(
-            broadcasting.send_to_room,
-            room.id,
-            {
-                "type": broadcasting.ROOM_MESSAGE,
-                "text": frames.encode(frame),
-                "origin": origin,
-                "client_id": client_id,
-            },
-        ),
-        robust=True,
-    )
+    broadcast = _room_message(message, room=room, name=name, client_id=client_id, origin=origin)
+    transaction.on_commit(partial(broadcasting.send_to_room, room.id, broadcast), robust=True)
     return message
 
 
-def _acknowledge_again(
-    message: Message, *, room: Room, name: str | None, client_id: str, origin: str | None
-) -> None:
-    if origin is None:
-        return
+def _room_message(
+    message: Message, *, room: Room, name: str | None, client_id: str | None, origin: str | None
+) -> dict[str, object]:
     data = frames.message_data(message, room_slug=room.slug, sender_name=name)
-    broadcasting.send_to_channel(
-        origin,
-        {
-            "type": broadcasting.ROOM_MESSAGE,
-            "text": frames.encode(frames.message_new(data, client_id=None)),
-            "origin": origin,
-            "client_id": client_id,
-        },
-    )
+    return {
+        "type": broadcasting.ROOM_MESSAGE,
+        "text": frames.encode(frames.message_new(data, client_id=None)),
+        "origin": origin,
+        "client_id": client_id,
+    }
+
+
+def _acknowledge_if_stored(
+    *, room: Room, sender_id: uuid.UUID, name: str | None, client_id: str, origin: str | None
+) -> Message | None:
+    """The message this ``client_id`` already stored, acknowledged to the sender again."""
+    earlier = selectors.message_by_client_id(room=room, sender_id=sender_id, client_id=client_id)
+    if earlier is not None and origin is not None:
+        message = _room_message(earlier, room=room, name=name, client_id=client_id, origin=origin)
+        broadcasting.send_to_channel(origin, message)
+    return earlier
 
 
 @transaction.atomic
