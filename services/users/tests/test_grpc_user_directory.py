@@ -66,18 +66,17 @@ def test_create_user_with_a_taken_email_is_already_exists(directory):
 
 
 @pytest.mark.parametrize(
-    ("fields", "code"),
-    [
-        ({"id": "not-a-uuid"}, grpc.StatusCode.INVALID_ARGUMENT),
-        ({"email": "not an email"}, grpc.StatusCode.INVALID_ARGUMENT),
-        ({"phone": "12"}, grpc.StatusCode.INVALID_ARGUMENT),
-        ({"name": ""}, grpc.StatusCode.INVALID_ARGUMENT),
-    ],
+    "fields",
+    [{"id": "not-a-uuid"}, {"email": "not an email"}, {"phone": "12"}, {"name": ""}],
 )
-def test_create_user_rejects_bad_input(directory, fields, code):
+def test_create_user_rejects_bad_input_naming_the_field(directory, fields):
     with pytest.raises(grpc.RpcError) as error:
         create(directory, **fields)
-    assert error.value.code() == code
+    assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    [field] = fields
+    assert error.value.details().startswith(f"{field}: ")
+    metadata = dict(error.value.trailing_metadata())
+    assert metadata["strata-error-code"] == "validation_error"
 
 
 def test_get_user_and_not_found(directory):

@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+
+NON_FIELD = "non_field_errors"
+
 
 class StrataError(Exception):
     """Base of every business error. ``status`` is the HTTP status it maps to."""
@@ -37,6 +41,21 @@ class ValidationFailed(StrataError):
     ):
         super().__init__(detail, code=code)
         self.errors = errors or {}
+
+    @classmethod
+    def from_django(cls, error: DjangoValidationError) -> ValidationFailed:
+        """A model's ``full_clean()`` error, field by field (``non_field_errors`` for the rest)."""
+        fields = error.message_dict if hasattr(error, "error_dict") else {NON_FIELD: error.messages}
+        return cls(errors={name: [str(m) for m in messages] for name, messages in fields.items()})
+
+    def summary(self) -> str:
+        """The field errors on one line (``phone: Enter a valid number.``), or the detail."""
+        if not self.errors:
+            return self.detail
+        return "; ".join(
+            f"{name}: {' '.join(messages)}".removeprefix(f"{NON_FIELD}: ")
+            for name, messages in self.errors.items()
+        )
 
 
 class Unauthenticated(StrataError):

@@ -148,15 +148,7 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         )
     elif isinstance(exc, django_exceptions.ValidationError):
         # full_clean() in a service function: the model's own field rules.
-        errors = (
-            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        )
-        return problem_response(
-            status=400,
-            code="validation_error",
-            detail="The request is not valid.",
-            errors={field: [str(m) for m in messages] for field, messages in errors.items()},
-        )
+        return _from_strata(ValidationFailed.from_django(exc))
     if isinstance(exc, drf.APIException):
         return _from_drf(exc)
     view = context.get("view")

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import close_old_connections
 
-from chassis.errors import StrataError
+from chassis.errors import StrataError, ValidationFailed
 from chassis.grpc.metrics import GRPC_SERVER_HANDLED, GRPC_SERVER_HANDLING_SECONDS
 from chassis.observability.context import REQUEST_ID_METADATA_KEY, bound_request_id
 
@@ -245,18 +245,16 @@ class ErrorInterceptor(ScopedInterceptor):
     @contextmanager
     def scope(self, method: str, context: grpc.ServicerContext) -> Iterator[None]:
         try:
-            yield
+            try:
+                yield
+            except DjangoValidationError as error:  # full_clean() in a service function
+                raise ValidationFailed.from_django(error) from error
         except StrataError as error:
             context.set_trailing_metadata(((ERROR_CODE_METADATA_KEY, error.code),))
             status = _STATUS_FOR_HTTP.get(error.status, grpc.StatusCode.FAILED_PRECONDITION)
-            context.abort(status, error.detail)
-        except DjangoValidationError as error:  # full_clean() in a service function
-            context.set_trailing_metadata(((ERROR_CODE_METADATA_KEY, "validation_error"),))
-            fields = error.message_dict if hasattr(error, "error_dict") else {"": error.messages}
-            detail = "; ".join(
-                f"{name}: {' '.join(msgs)}".lstrip(": ") for name, msgs in fields.items()
-            )
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, detail)
+            # Field errors travel in the detail: gRPC has no body to carry them.
+            detail = error.summary() if isinstance(error, ValidationFailed) else error.detail
+            context.abort(status, detail)
         except Exception:
             if chosen_status(context) not in (None, grpc.StatusCode.OK):
                 raise  # the servicer aborted with a status of its choosing: keep it
