@@ -25,9 +25,8 @@ from typing import Any
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from django.conf import settings
 
-from chassis.testing.tokens import TEST_KID, signing_key_for_tests
+from chassis.testing.tokens import TEST_KID, access_claims, signing_key_for_tests
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 Forgery = tuple[Callable[[], str], str]  # (make the token, the problem code expected)
@@ -55,17 +54,7 @@ def b64url(data: bytes) -> str:
 
 def valid_claims(**overrides: Any) -> dict[str, Any]:
     """The claims of a good token for a fresh user, with ``overrides`` applied."""
-    now = int(time.time())
-    return {
-        "iss": settings.JWT_ISSUER,
-        "aud": settings.JWT_AUDIENCE,
-        "sub": str(uuid.uuid4()),
-        "role": "user",
-        "iat": now,
-        "exp": now + 900,
-        "jti": uuid.uuid4().hex,
-        **overrides,
-    }
+    return access_claims(user_id=uuid.uuid4(), **overrides)
 
 
 @dataclass(frozen=True)

@@ -32,21 +32,18 @@ def jwks_for_tests() -> dict[str, Any]:
     return {"keys": [jwk]}
 
 
-def mint_access_token(
+def access_claims(
     *,
     user_id: uuid.UUID | str,
     role: str = "user",
     expires_in: int = ACCESS_TOKEN_LIFETIME,
     issued_at: int | None = None,
-    headers: dict[str, Any] | None = None,
     **claims: Any,
-) -> str:
-    """A token shaped like auth's: ``iss``, ``aud``, ``sub``, ``role``, ``iat``, ``exp``, ``jti``.
-
-    ``claims`` override or add claims; ``headers`` override the JOSE header (e.g. ``kid``).
-    """
+) -> dict[str, Any]:
+    """The claims auth puts in an access token: ``iss``, ``aud``, ``sub``, ``role``, ``iat``,
+    ``exp``, ``jti``; ``claims`` override or add to them."""
     now = int(time.time()) if issued_at is None else issued_at
-    payload = {
+    return {
         "iss": settings.JWT_ISSUER,
         "aud": settings.JWT_AUDIENCE,
         "sub": str(user_id),
@@ -56,8 +53,20 @@ def mint_access_token(
         "jti": uuid.uuid4().hex,
         **claims,
     }
+
+
+def mint_access_token(
+    *,
+    user_id: uuid.UUID | str,
+    headers: dict[str, Any] | None = None,
+    **claims: Any,
+) -> str:
+    """A token shaped like auth's, with :func:`access_claims` (``claims`` are passed on).
+
+    ``headers`` override the JOSE header (e.g. ``kid``).
+    """
     return jwt.encode(
-        payload,
+        access_claims(user_id=user_id, **claims),
         signing_key_for_tests(),
         algorithm="RS256",
         headers={"kid": TEST_KID, **(headers or {})},
