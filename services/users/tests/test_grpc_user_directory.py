@@ -74,8 +74,8 @@ def test_create_user_rejects_bad_input_naming_the_field(directory, fields):
         create(directory, **fields)
     assert error.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     [field] = fields
-    assert error.value.details().startswith(f"{field}: ")
-    metadata = dict(error.value.trailing_metadata())
+    assert str(error.value.details()).startswith(f"{field}: ")
+    metadata = {item.key: str(item.value) for item in error.value.trailing_metadata()}
     assert metadata["strata-error-code"] == "validation_error"
 
 
